@@ -1,0 +1,57 @@
+// The public entry point: open a model (ONNX file or zoo name) on a device once,
+// then run it many times. Expected failures throw tandem::Error.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tandem/error.h"
+#include "tandem/tensor.h"
+
+namespace tandem {
+
+struct SessionOptions {
+  std::string device = "cpu";  // "cpu", "reference", "cpu:1", ...
+  int threads = 0;             // 0: all cores
+  int64_t batch = 0;           // 0: the model's own batch size
+  bool optimize = true;        // run the graph passes (fold BN, fuse activations...)
+};
+
+struct TensorSpec {
+  std::string name;
+  DType dtype = DType::f32;
+  Shape shape;
+};
+
+struct LayerTime {
+  std::string node;
+  std::string op;
+  Shape output_shape;
+  double flops = 0;
+  double microseconds = 0;  // 0 when fused into the layer before
+};
+
+class Session {
+ public:
+  static Session open(const std::string& model, const SessionOptions& options = {});
+  Session(Session&&) noexcept;
+  Session& operator=(Session&&) noexcept;
+  ~Session();
+
+  const std::vector<TensorSpec>& inputs() const;
+  const std::vector<TensorSpec>& outputs() const;
+  const std::string& device_name() const;
+
+  // Inputs in the order of inputs(); shapes and dtypes must match exactly.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+  // Same, also timing every layer.
+  std::vector<Tensor> run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers);
+
+  struct Impl;
+
+ private:
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tandem

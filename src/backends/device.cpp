@@ -1,0 +1,59 @@
+// Segments (which values cross a segment's boundary) and host-memory devices.
+#include "backends/device.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "tandem/error.h"
+
+namespace tandem {
+
+Segment make_segment(const Graph& graph, std::vector<int> nodes) {
+  Segment segment;
+  segment.graph = &graph;
+  std::set<int> inside(nodes.begin(), nodes.end());
+  std::set<int> produced_here;
+  for (int n : nodes)
+    for (int out : graph.nodes.at(static_cast<size_t>(n)).outputs)
+      if (out != kNoValue) produced_here.insert(out);
+  std::set<int> seen_inputs;
+  for (int n : nodes)
+    for (int in : graph.nodes[static_cast<size_t>(n)].inputs)
+      if (in != kNoValue && !produced_here.count(in) && !graph.value(in).is_constant() &&
+          seen_inputs.insert(in).second)
+        segment.inputs.push_back(in);
+  std::set<int> graph_outputs(graph.outputs.begin(), graph.outputs.end());
+  auto users = graph.consumers();
+  for (int n : nodes)
+    for (int out : graph.nodes[static_cast<size_t>(n)].outputs) {
+      if (out == kNoValue) continue;
+      bool needed = graph_outputs.count(out) != 0;
+      for (int user : users[static_cast<size_t>(out)])
+        if (!inside.count(user)) needed = true;
+      if (needed) segment.outputs.push_back(out);
+    }
+  segment.nodes = std::move(nodes);
+  return segment;
+}
+
+Segment whole_graph_segment(const Graph& graph) {
+  std::vector<int> all(graph.nodes.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
+  return make_segment(graph, std::move(all));
+}
+
+void* HostDevice::allocate(size_t bytes) {
+  size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) fail(ErrorKind::Device, name() + ": allocation of " + std::to_string(bytes) + " bytes failed");
+  return p;
+}
+
+void HostDevice::release(void* ptr) { std::free(ptr); }
+
+void HostDevice::copy_from_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+
+void HostDevice::copy_to_host(void* dst, const void* src, size_t bytes) { std::memcpy(dst, src, bytes); }
+
+}  // namespace tandem

@@ -1,0 +1,118 @@
+// Session: load + prepare a model once, compile it for one device, run it many
+// times with host tensors in and out.
+#include "tandem/session.h"
+
+#include <algorithm>
+
+#include "backends/registry.h"
+#include "ir/prepare.h"
+#include "ops/op.h"
+
+namespace tandem {
+
+struct Session::Impl {
+  Graph graph;
+  std::unique_ptr<Device> device;
+  Segment segment;
+  std::unique_ptr<Executable> executable;
+  std::vector<TensorSpec> inputs, outputs;
+  std::vector<void*> device_inputs, device_outputs;  // only for non-host devices
+
+  ~Impl() {
+    for (void* p : device_inputs) device->release(p);
+    for (void* p : device_outputs) device->release(p);
+  }
+};
+
+static size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
+
+static TensorSpec spec_of(const Value& v) { return {v.name, v.dtype, v.shape}; }
+
+Session::Session(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+Session Session::open(const std::string& model, const SessionOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->graph = load_model(model);
+  PrepareOptions prepare;
+  prepare.batch = options.batch;
+  prepare.optimize = options.optimize;
+  prepare_graph(impl->graph, prepare);
+  impl->device = create_device(options.device, DeviceOptions{options.threads});
+  impl->segment = whole_graph_segment(impl->graph);
+  impl->executable = impl->device->compile(impl->segment);
+  for (int id : impl->graph.inputs) impl->inputs.push_back(spec_of(impl->graph.value(id)));
+  for (int id : impl->graph.outputs) impl->outputs.push_back(spec_of(impl->graph.value(id)));
+  if (impl->device->info().kind != DeviceKind::Host) {
+    for (int id : impl->segment.inputs)
+      impl->device_inputs.push_back(impl->device->allocate(value_bytes(impl->graph.value(id))));
+    for (int id : impl->segment.outputs)
+      impl->device_outputs.push_back(impl->device->allocate(value_bytes(impl->graph.value(id))));
+  }
+  return Session(std::move(impl));
+}
+
+const std::vector<TensorSpec>& Session::inputs() const { return impl_->inputs; }
+const std::vector<TensorSpec>& Session::outputs() const { return impl_->outputs; }
+const std::string& Session::device_name() const { return impl_->device->name(); }
+
+static void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor>& given) {
+  if (given.size() != specs.size())
+    fail(ErrorKind::InvalidInput, "model takes " + std::to_string(specs.size()) + " input(s), " +
+                                      std::to_string(given.size()) + " given");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (given[i].dtype() != specs[i].dtype)
+      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must be " + dtype_name(specs[i].dtype) +
+                                        ", got " + dtype_name(given[i].dtype()));
+    if (given[i].shape() != specs[i].shape)
+      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must have shape " + shape_str(specs[i].shape) +
+                                        ", got " + shape_str(given[i].shape()));
+  }
+}
+
+static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& inputs, std::vector<NodeTime>* times) {
+  check_inputs(s.inputs, inputs);
+  const Graph& g = s.graph;
+  std::vector<Tensor> results;
+  for (int id : g.outputs) results.emplace_back(g.value(id).dtype, g.value(id).shape);
+  std::vector<const void*> in;
+  std::vector<void*> out;
+  for (int id : s.segment.inputs) {
+    size_t k = std::find(g.inputs.begin(), g.inputs.end(), id) - g.inputs.begin();
+    in.push_back(inputs.at(k).raw());
+  }
+  for (int id : s.segment.outputs) {
+    size_t k = std::find(g.outputs.begin(), g.outputs.end(), id) - g.outputs.begin();
+    out.push_back(results.at(k).raw());
+  }
+  if (s.device->info().kind == DeviceKind::Host) {
+    s.executable->run(in, out, times);
+    return results;
+  }
+  for (size_t i = 0; i < in.size(); ++i)
+    s.device->copy_from_host(s.device_inputs[i], in[i], value_bytes(g.value(s.segment.inputs[i])));
+  std::vector<const void*> dev_in(s.device_inputs.begin(), s.device_inputs.end());
+  s.executable->run(dev_in, s.device_outputs, times);
+  for (size_t i = 0; i < out.size(); ++i)
+    s.device->copy_to_host(out[i], s.device_outputs[i], value_bytes(g.value(s.segment.outputs[i])));
+  s.device->synchronize();
+  return results;
+}
+
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) { return execute(*impl_, inputs, nullptr); }
+
+std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers) {
+  std::vector<NodeTime> times;
+  auto results = execute(*impl_, inputs, &times);
+  layers.clear();
+  for (const NodeTime& t : times) {
+    const Node& node = impl_->graph.nodes.at(static_cast<size_t>(t.node));
+    Shape shape = node.outputs.empty() ? Shape{} : impl_->graph.value(node.outputs[0]).shape;
+    layers.push_back({node.name, node.op, shape, node_cost(node, impl_->graph).flops, t.microseconds});
+  }
+  return results;
+}
+
+}  // namespace tandem

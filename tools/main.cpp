@@ -1,0 +1,2 @@
+// tandem CLI entry point.
+int main() { return 0; }

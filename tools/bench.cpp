@@ -1,0 +1,86 @@
+// `tandem bench MODEL...`: latency distribution (median, p10, p90) over repeated
+// runs after warm-up, per model; optionally as JSON for scripts.
+#include <chrono>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "backends/registry.h"
+#include "cli_util.h"
+#include "commands.h"
+
+namespace tandem::cli {
+
+namespace {
+
+struct BenchArgs {
+  std::vector<std::string> models;
+  std::string device = "cpu", json;
+  int64_t batch = 1;
+  int threads = 0, warmup = 3, repeats = 0;
+  double seconds = 1.0;
+};
+
+struct BenchResult {
+  std::string model;
+  Stats stats;
+  size_t repeats = 0;
+};
+
+BenchResult bench_one(const std::string& model, const BenchArgs& args) {
+  Session session = Session::open(model, SessionOptions{args.device, args.threads, args.batch, true});
+  std::vector<Tensor> inputs = random_inputs(session);
+  for (int i = 0; i < args.warmup; ++i) session.run(inputs);
+  std::vector<double> samples;
+  auto begin = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count(); };
+  while (args.repeats > 0 ? samples.size() < size_t(args.repeats)
+                          : (samples.size() < 10 || elapsed() < args.seconds) && samples.size() < 1000) {
+    auto start = std::chrono::steady_clock::now();
+    session.run(inputs);
+    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+  }
+  return {model, stats_of(samples), samples.size()};
+}
+
+std::string device_description(const BenchArgs& args) {
+  std::unique_ptr<Device> device = create_device(args.device, DeviceOptions{args.threads});
+  return device->info().description;
+}
+
+void bench(const BenchArgs& args) {
+  std::vector<std::vector<std::string>> rows = {{"model", "device", "batch", "median", "p10", "p90", "runs"}};
+  nlohmann::json results = nlohmann::json::array();
+  for (const std::string& model : args.models) {
+    BenchResult r = bench_one(model, args);
+    rows.push_back({model, args.device, std::to_string(args.batch), format_us(r.stats.median), format_us(r.stats.p10),
+                    format_us(r.stats.p90), std::to_string(r.repeats)});
+    results.push_back({{"model", model}, {"device", args.device}, {"batch", args.batch}, {"threads", args.threads},
+                       {"median_us", r.stats.median}, {"p10_us", r.stats.p10}, {"p90_us", r.stats.p90},
+                       {"repeats", r.repeats}});
+  }
+  print_table(rows);
+  if (args.json.empty()) return;
+  std::ofstream out(args.json);
+  if (!out) fail(ErrorKind::Io, "cannot write '" + args.json + "'");
+  out << nlohmann::json{{"results", results}, {"cpu", device_description(args)}}.dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("bench", "Median, p10 and p90 latency over repeated runs after warm-up");
+  static BenchArgs args;
+  cmd->add_option("MODEL", args.models, "ONNX files or zoo model names")->required();
+  cmd->add_option("--device", args.device, "reference, cpu, cpu:N");
+  cmd->add_option("--batch", args.batch, "Batch size (default 1)");
+  cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
+  cmd->add_option("--warmup", args.warmup, "Warm-up runs (default 3)");
+  cmd->add_option("--repeats", args.repeats, "Timed runs (default: at least 10 and 1 s, at most 1000)");
+  cmd->add_option("--seconds", args.seconds, "Minimum timed seconds when --repeats is not given");
+  cmd->add_option("--json", args.json, "Also write the results as JSON");
+  cmd->callback([] { bench(args); });
+}
+
+}  // namespace tandem::cli

@@ -1,0 +1,75 @@
+// Formatting, random inputs, table printing and percentiles for the CLI.
+#include "cli_util.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace tandem::cli {
+
+std::string format_flops(double flops) {
+  if (flops >= 1e9) return fmt::format("{:.2f} GFLOP", flops / 1e9);
+  if (flops >= 1e6) return fmt::format("{:.2f} MFLOP", flops / 1e6);
+  if (flops >= 1e3) return fmt::format("{:.1f} KFLOP", flops / 1e3);
+  return fmt::format("{:.0f} FLOP", flops);
+}
+
+std::string format_bytes(double bytes) {
+  if (bytes >= 1e9) return fmt::format("{:.2f} GB", bytes / 1e9);
+  if (bytes >= 1e6) return fmt::format("{:.2f} MB", bytes / 1e6);
+  if (bytes >= 1e3) return fmt::format("{:.1f} KB", bytes / 1e3);
+  return fmt::format("{:.0f} B", bytes);
+}
+
+std::string format_us(double us) {
+  if (us >= 1e6) return fmt::format("{:.2f} s", us / 1e6);
+  if (us >= 1e3) return fmt::format("{:.2f} ms", us / 1e3);
+  return fmt::format("{:.1f} us", us);
+}
+
+std::vector<Tensor> random_inputs(const Session& session, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<Tensor> inputs;
+  for (const TensorSpec& spec : session.inputs()) {
+    if (spec.dtype != DType::f32)
+      fail(ErrorKind::InvalidInput, "input '" + spec.name + "' is " + dtype_name(spec.dtype) + "; give it with --input");
+    Tensor t(DType::f32, spec.shape);
+    float* p = t.data<float>();
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = uniform(rng);
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
+}
+
+static double percentile(const std::vector<double>& sorted, double q) {
+  double pos = q * static_cast<double>(sorted.size() - 1);
+  size_t lo = static_cast<size_t>(pos);
+  size_t hi = std::min(lo + 1, sorted.size() - 1);
+  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+Stats stats_of(std::vector<double> samples) {
+  if (samples.empty()) return {};
+  std::sort(samples.begin(), samples.end());
+  return {percentile(samples, 0.5), percentile(samples, 0.1), percentile(samples, 0.9)};
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) {
+      if (width.size() <= c) width.push_back(0);
+      width[c] = std::max(width[c], row[c].size());
+    }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) line += fmt::format("{:<{}}  ", row[c], width[c]);
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::puts(line.c_str());
+  }
+}
+
+}  // namespace tandem::cli

@@ -1,0 +1,106 @@
+// `tandem run MODEL`: one inference on a device with a given or random input;
+// prints an output summary and the latency, optionally the per-layer table.
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "core/npy.h"
+
+namespace tandem::cli {
+
+namespace {
+
+struct RunArgs {
+  std::string model, device = "cpu", output;
+  std::vector<std::string> inputs;
+  int64_t batch = 0;
+  int threads = 0;
+  bool layers = false;
+  int layer_runs = 5;
+  bool no_optimize = false;
+};
+
+void print_summary(const TensorSpec& spec, const Tensor& t) {
+  if (t.dtype() != DType::f32) {
+    fmt::print("output {} {} {}\n", spec.name, dtype_name(t.dtype()), shape_str(t.shape()));
+    return;
+  }
+  const float* p = t.data<float>();
+  double sum = 0, lo = INFINITY, hi = -INFINITY;
+  int64_t best = 0;
+  for (int64_t i = 0; i < t.numel(); ++i) {
+    sum += p[i];
+    lo = std::min<double>(lo, p[i]);
+    if (p[i] > hi) hi = p[i], best = i;
+  }
+  fmt::print("output {} {}: min {:.5g} max {:.5g} mean {:.5g}", spec.name, shape_str(t.shape()), lo, hi,
+             t.numel() ? sum / static_cast<double>(t.numel()) : 0.0);
+  if (t.rank() == 2) fmt::print(", argmax of row 0: {}", best % t.dim(1));
+  fmt::print("\n");
+}
+
+std::vector<Tensor> load_inputs(const Session& session, const RunArgs& args) {
+  if (args.inputs.empty()) return random_inputs(session);
+  std::vector<Tensor> inputs;
+  for (const std::string& path : args.inputs) inputs.push_back(read_npy(path));
+  return inputs;
+}
+
+void print_layers(Session& session, const std::vector<Tensor>& inputs, int runs) {
+  std::map<size_t, std::vector<double>> samples;
+  std::vector<LayerTime> layers;
+  for (int r = 0; r < runs; ++r) {
+    session.run_profiled(inputs, layers);
+    for (size_t i = 0; i < layers.size(); ++i) samples[i].push_back(layers[i].microseconds);
+  }
+  std::vector<std::vector<std::string>> rows = {{"#", "layer", "op", "output shape", "FLOPs", "time"}};
+  double total = 0;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    double t = stats_of(samples[i]).median;
+    total += t;
+    rows.push_back({std::to_string(i), layers[i].node, layers[i].op, shape_str(layers[i].output_shape),
+                    format_flops(layers[i].flops), t > 0 ? format_us(t) : "(fused)"});
+  }
+  fmt::print("per-layer times on {} (median of {} runs):\n", session.device_name(), runs);
+  print_table(rows);
+  fmt::print("sum of layer times: {}\n", format_us(total));
+}
+
+void run(const RunArgs& args) {
+  SessionOptions options{args.device, args.threads, args.batch, !args.no_optimize};
+  Session session = Session::open(args.model, options);
+  std::vector<Tensor> inputs = load_inputs(session, args);
+  auto start = std::chrono::steady_clock::now();
+  std::vector<Tensor> outputs = session.run(inputs);
+  std::chrono::duration<double, std::micro> first = std::chrono::steady_clock::now() - start;
+  start = std::chrono::steady_clock::now();
+  outputs = session.run(inputs);
+  std::chrono::duration<double, std::micro> second = std::chrono::steady_clock::now() - start;
+  for (size_t i = 0; i < outputs.size(); ++i) print_summary(session.outputs()[i], outputs[i]);
+  fmt::print("latency on {}: {} (first run {})\n", session.device_name(), format_us(second.count()), format_us(first.count()));
+  if (args.layers) print_layers(session, inputs, args.layer_runs);
+  if (!args.output.empty()) write_npy(args.output, outputs.at(0));
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("run", "Run a model once and print its output and latency");
+  static RunArgs args;
+  cmd->add_option("MODEL", args.model, "ONNX file or zoo model name")->required();
+  cmd->add_option("--device", args.device, "reference, cpu, cpu:N");
+  cmd->add_option("--batch", args.batch, "Batch size (default: the model's)");
+  cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
+  cmd->add_option("--input", args.inputs, "Input .npy file(s), in the model's input order (default: random)");
+  cmd->add_option("--output", args.output, "Write the first output as .npy (float32, C order)");
+  cmd->add_flag("--layers", args.layers, "Print the per-layer table (shape, FLOPs, time)");
+  cmd->add_option("--layer-runs", args.layer_runs, "Profiled runs behind the per-layer medians (default 5)");
+  cmd->add_flag("--no-optimize", args.no_optimize, "Skip graph fusion passes");
+  cmd->callback([] { run(args); });
+}
+
+}  // namespace tandem::cli

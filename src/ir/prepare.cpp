@@ -35,6 +35,7 @@ void prepare_graph(Graph& graph, const PrepareOptions& options) {
       fail(ErrorKind::InvalidInput, "model has no input named '" + name + "'");
   for (int id : graph.inputs) fix_input_shape(graph.value(id), options);
   graph.sort_topologically();
+  fold_constants(graph);  // Reshape needs its target constant: fold Shape chains first
   infer_shapes(graph);
   if (options.optimize) optimize_graph(graph);
 }

@@ -72,6 +72,16 @@ static void check_inputs(const std::vector<TensorSpec>& specs, const std::vector
   }
 }
 
+// Graph outputs that no node computes: constants, or graph inputs passed through.
+static void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results) {
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const Value& v = g.value(g.outputs[k]);
+    auto input = std::find(g.inputs.begin(), g.inputs.end(), g.outputs[k]);
+    if (v.is_constant()) results[k] = v.data->clone();
+    else if (input != g.inputs.end()) results[k] = inputs.at(static_cast<size_t>(input - g.inputs.begin())).clone();
+  }
+}
+
 static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& inputs, std::vector<NodeTime>* times) {
   check_inputs(s.inputs, inputs);
   const Graph& g = s.graph;
@@ -87,6 +97,7 @@ static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& 
     size_t k = std::find(g.outputs.begin(), g.outputs.end(), id) - g.outputs.begin();
     out.push_back(results.at(k).raw());
   }
+  copy_unexecuted_outputs(g, inputs, results);
   if (s.device->info().kind == DeviceKind::Host) {
     s.executable->run(in, out, times);
     return results;

@@ -1,7 +1,73 @@
-// PLACEHOLDER until the cpu backend lands (owned by the cpu-backend helper).
+// The cpu device: one oneDNN engine and stream per device instance ("cpu", "cpu:N"),
+// a thread count applied whenever it compiles or runs, host memory, and compile()
+// through the SegmentCompiler.
 #include "backends/cpu/cpu_device.h"
+
+#include <omp.h>
+
+#include <fstream>
+
+#include "backends/cpu/lowering.h"
+#include "backends/cpu/segment_compiler.h"
+#include "ops/op.h"
 #include "tandem/error.h"
+
 namespace tandem {
-std::unique_ptr<Device> make_cpu_device(int, const DeviceOptions&) { fail(ErrorKind::Unsupported, "cpu backend not built yet"); }
-std::string cpu_model_name() { return "unknown"; }
+
+std::string cpu_model_name() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) break;
+    size_t start = line.find_first_not_of(" \t", colon + 1);
+    return start == std::string::npos ? "unknown CPU" : line.substr(start);
+  }
+  return "unknown CPU";
+}
+
+namespace {
+
+class CpuDevice : public HostDevice {
+ public:
+  CpuDevice(int index, const DeviceOptions& options)
+      : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+    int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
+    info_ = {index < 0 ? "cpu" : "cpu:" + std::to_string(index), DeviceKind::Host, cpu_model_name(), threads};
+  }
+
+  const DeviceInfo& info() const override { return info_; }
+
+  bool supports(const Node& node, const Graph&) const override {
+    return find_op(node.op) != nullptr && cpu::find_lowering(node.op) != nullptr;
+  }
+
+  std::unique_ptr<Executable> compile(const Segment& segment) override {
+    for (int n : segment.nodes) {
+      const Node& node = segment.graph->nodes.at(static_cast<size_t>(n));
+      if (!supports(node, *segment.graph)) fail(ErrorKind::Unsupported, info_.name + ": no kernel for " + describe(node));
+    }
+    omp_set_num_threads(info_.threads);
+    return cpu::SegmentCompiler(segment, engine_, stream_, info_.name, info_.threads).compile();
+  }
+
+ private:
+  DeviceInfo info_;
+  dnnl::engine engine_;
+  dnnl::stream stream_;
+};
+
+}  // namespace
+
+std::unique_ptr<Device> make_cpu_device(int index, const DeviceOptions& options) {
+  if (options.threads < 0)
+    fail(ErrorKind::InvalidInput, "cpu: thread count " + std::to_string(options.threads) + " must be 0 (all cores) or more");
+  try {
+    return std::make_unique<CpuDevice>(index, options);
+  } catch (const dnnl::error& e) {
+    fail(ErrorKind::Device, std::string("cpu: oneDNN could not create an engine: ") + e.what());
+  }
+}
+
 }  // namespace tandem

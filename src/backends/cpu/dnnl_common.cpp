@@ -1,0 +1,125 @@
+// Attributes, activation mapping and post-op fusion shared by the oneDNN lowerings.
+#include "backends/cpu/dnnl_common.h"
+
+#include <limits>
+
+namespace tandem::cpu {
+
+dnnl::primitive_attr base_attr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+std::optional<Eltwise> eltwise_of(const Activation& act) {
+  using dnnl::algorithm;
+  switch (act.kind) {
+    case ActivationKind::None: return std::nullopt;
+    case ActivationKind::Relu: return Eltwise{algorithm::eltwise_relu, 0, 0};
+    case ActivationKind::LeakyRelu: return Eltwise{algorithm::eltwise_relu, act.alpha, 0};
+    case ActivationKind::Clip: return Eltwise{algorithm::eltwise_clip, act.alpha, act.beta};
+    case ActivationKind::Sigmoid: return Eltwise{algorithm::eltwise_logistic, 0, 0};
+    case ActivationKind::Tanh: return Eltwise{algorithm::eltwise_tanh, 0, 0};
+  }
+  return std::nullopt;
+}
+
+// Clip's bound input i as a float: +-infinity when absent, nullopt when not constant.
+static std::optional<float> clip_bound(const Node& node, const Graph& graph, size_t i, float absent) {
+  const Value* bound = graph.input(node, i);
+  if (!bound) return absent;
+  if (!bound->is_constant() || bound->data->numel() != 1) return std::nullopt;
+  return bound->data->to_floats()[0];
+}
+
+std::optional<Eltwise> eltwise_of_node(const Node& node, const Graph& graph) {
+  std::optional<ActivationKind> kind = activation_kind(node.op);
+  if (!kind || node.inputs.empty() || graph.value(node.inputs[0]).dtype != DType::f32) return std::nullopt;
+  Activation act{*kind, 0, 0};
+  if (act.kind == ActivationKind::LeakyRelu) act.alpha = node.attrs.get_float("alpha", 0.01f);
+  if (act.kind == ActivationKind::Clip) {
+    constexpr float inf = std::numeric_limits<float>::infinity();
+    auto low = clip_bound(node, graph, 1, node.attrs.get_float("min", -inf));
+    auto high = clip_bound(node, graph, 2, node.attrs.get_float("max", inf));
+    if (!low || !high) return std::nullopt;
+    act.alpha = *low;
+    act.beta = *high;
+  }
+  return eltwise_of(act);
+}
+
+// The Add `add` reading `value` as a residual sum: its other operand, or -1.
+static int residual_operand(SegmentCompiler& c, int add_index, int value) {
+  const Graph& g = c.graph();
+  const Node& add = g.nodes[static_cast<size_t>(add_index)];
+  if (add.op != "Add" || add.inputs.size() != 2 || add.inputs[0] == add.inputs[1]) return -1;
+  int other = add.inputs[0] == value ? add.inputs[1] : add.inputs[0];
+  const Value& r = g.value(other);
+  if (r.dtype != DType::f32 || r.shape != g.value(value).shape || g.output(add, 0).shape != r.shape) return -1;
+  if (!c.is_defined(other)) return -1;
+  return c.dead_from(c.input(other), c.position(), add_index) ? other : -1;
+}
+
+std::vector<FusedTail> fusable_tail(SegmentCompiler& c, int value, bool allow_sum) {
+  const Graph& g = c.graph();
+  std::vector<FusedTail> tail;
+  for (int current = value;;) {
+    int next = c.sole_consumer(current);
+    if (next < 0) break;
+    const Node& node = g.nodes[static_cast<size_t>(next)];
+    FusedTail step{next, eltwise_of_node(node, g), -1};
+    if (!step.eltwise) {
+      if (!allow_sum) break;
+      step.residual = residual_operand(c, next, current);
+      if (step.residual < 0) break;
+      allow_sum = false;
+    }
+    tail.push_back(step);
+    current = node.outputs[0];
+  }
+  return tail;
+}
+
+int tail_result(const Graph& graph, int value, const std::vector<FusedTail>& tail, size_t count) {
+  return count == 0 ? value : graph.nodes[static_cast<size_t>(tail[count - 1].node)].outputs[0];
+}
+
+dnnl::post_ops make_post_ops(const std::optional<Eltwise>& own, const std::vector<FusedTail>& tail, size_t count) {
+  dnnl::post_ops ops;
+  if (own) ops.append_eltwise(1.0f, own->algorithm, own->alpha, own->beta);
+  for (size_t i = 0; i < count; ++i) {
+    if (tail[i].eltwise)
+      ops.append_eltwise(1.0f, tail[i].eltwise->algorithm, tail[i].eltwise->alpha, tail[i].eltwise->beta);
+    else
+      ops.append_sum(1.0f);
+  }
+  return ops;
+}
+
+DnnlWindow dnnl_window(const WindowGeometry& g) {
+  DnnlWindow w;
+  for (size_t d = 0; d < g.rank(); ++d) {
+    int64_t extent = (g.kernel[d] - 1) * g.dilations[d] + 1;
+    int64_t right = g.pads_end[d];
+    if ((g.input[d] + g.pads_begin[d] + right - extent) / g.strides[d] + 1 != g.output[d])
+      right = (g.output[d] - 1) * g.strides[d] + extent - g.input[d] - g.pads_begin[d];
+    w.overhang = w.overhang || right > g.pads_end[d];
+    w.strides.push_back(g.strides[d]);
+    w.kernel.push_back(g.kernel[d]);
+    w.dilates.push_back(g.dilations[d] - 1);
+    w.pad_l.push_back(g.pads_begin[d]);
+    w.pad_r.push_back(right);
+  }
+  return w;
+}
+
+TensorRef with_md(TensorRef t, const memory::desc& md) {
+  t.md = md;
+  return t;
+}
+
+memory::desc any_md(const memory::dims& dims) {
+  return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+}
+
+}  // namespace tandem::cpu

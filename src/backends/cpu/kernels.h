@@ -1,0 +1,29 @@
+// Own data-movement kernels of the cpu backend (OpenMP-parallel, dtype-agnostic by
+// element size), for what oneDNN lacks: strided copies (Slice, Split, Transpose),
+// padding and gathering.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tandem/tensor.h"
+
+namespace tandem::cpu {
+
+// dst (dense, `shape`) = the view of `src` with element `strides` (any sign).
+void strided_copy(const std::byte* src, const Shape& shape, const std::vector<int64_t>& strides, std::byte* dst,
+                  size_t elem_size);
+
+// For each output index along each dim: the source index, or -1 for the fill value.
+using IndexMaps = std::vector<std::vector<int64_t>>;
+// dst (dense, out shape) gathers src (dense, `in` shape) through per-dim index maps;
+// rows along the last dim copy their contiguous mapped run with memcpy.
+void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, std::byte* dst, size_t elem_size,
+                 const std::byte* fill);
+
+// data viewed as (outer, extent, inner): dst[o, j, :] = data[o, indices[j], :], the
+// indices already made non-negative and checked.
+void gather_rows(const std::byte* data, int64_t outer, int64_t extent, size_t inner_bytes,
+                 const std::vector<int64_t>& indices, std::byte* dst);
+
+}  // namespace tandem::cpu

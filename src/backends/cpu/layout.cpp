@@ -1,0 +1,50 @@
+// Plain descriptors and layout tests for oneDNN memory.
+#include "backends/cpu/layout.h"
+
+namespace tandem::cpu {
+
+std::optional<memory::data_type> dnnl_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return memory::data_type::f32;
+    case DType::i32: return memory::data_type::s32;
+    case DType::i8: return memory::data_type::s8;
+    case DType::u8: return memory::data_type::u8;
+    default: return std::nullopt;
+  }
+}
+
+memory::dims dnnl_dims(const Shape& shape) {
+  if (shape.empty()) return {1};
+  return memory::dims(shape.begin(), shape.end());
+}
+
+memory::desc plain_md(const Shape& shape, DType dtype) {
+  memory::dims dims = dnnl_dims(shape);
+  memory::dims strides(dims.size(), 1);
+  for (size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * std::max<memory::dim>(dims[i], 1);
+  return memory::desc(dims, dnnl_type(dtype).value(), strides);
+}
+
+memory::desc strided_md(const memory::dims& dims, const memory::dims& strides) {
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
+bool is_plain(const memory::desc& md) {
+  const dnnl_memory_desc_t& d = md.data;
+  if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 0 || d.offset0 != 0) return false;
+  memory::dim expected = 1;
+  for (int i = d.ndims - 1; i >= 0; --i) {
+    if (d.padded_dims[i] != d.dims[i]) return false;
+    if (d.dims[i] != 1 && d.format_desc.blocking.strides[i] != expected) return false;
+    expected *= d.dims[i];
+  }
+  return true;
+}
+
+Shape pad_rank(const Shape& shape, size_t rank) {
+  Shape padded(rank > shape.size() ? rank - shape.size() : 0, 1);
+  padded.insert(padded.end(), shape.begin(), shape.end());
+  return padded;
+}
+
+}  // namespace tandem::cpu

@@ -1,0 +1,28 @@
+// oneDNN memory descriptors for tandem tensors: plain (dense row-major) descriptors,
+// the test for "is this layout plain", and dtype mapping. Only the cpu backend
+// includes oneDNN headers.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+#include <optional>
+
+#include "tandem/tensor.h"
+
+namespace tandem::cpu {
+
+using dnnl::memory;
+
+// oneDNN's data type for a tandem dtype, if it has one.
+std::optional<memory::data_type> dnnl_type(DType dtype);
+// Dims for oneDNN: a scalar (rank 0) becomes {1}.
+memory::dims dnnl_dims(const Shape& shape);
+// Dense row-major f32 (or `dtype`) descriptor of `shape`.
+memory::desc plain_md(const Shape& shape, DType dtype = DType::f32);
+// Row-major descriptor of `dims` with explicit element strides.
+memory::desc strided_md(const memory::dims& dims, const memory::dims& strides);
+// True when `md` lays its elements out densely in row-major order (strides of
+// size-1 dimensions are ignored).
+bool is_plain(const memory::desc& md);
+// `shape` padded with leading 1s to `rank` dimensions.
+Shape pad_rank(const Shape& shape, size_t rank);
+
+}  // namespace tandem::cpu

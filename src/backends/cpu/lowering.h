@@ -1,0 +1,37 @@
+// Lowerings: one function per op (or op family) that turns a node into cpu steps
+// through the SegmentCompiler. dnnl_*.cpp use oneDNN primitives, kernels_*.cpp own
+// kernels, reference_fallback.cpp the op's reference kernel for rare cases.
+#pragma once
+#include <string_view>
+
+#include "backends/cpu/segment_compiler.h"
+
+namespace tandem::cpu {
+
+using Lowering = void (*)(SegmentCompiler& c, const Node& node);
+
+// nullptr when the cpu backend does not run `op`.
+Lowering find_lowering(std::string_view op);
+
+void lower_conv(SegmentCompiler& c, const Node& node);             // dnnl_conv.cpp
+void lower_pool(SegmentCompiler& c, const Node& node);             // dnnl_pool.cpp
+void lower_eltwise(SegmentCompiler& c, const Node& node);          // dnnl_eltwise.cpp
+void lower_binary(SegmentCompiler& c, const Node& node);           // dnnl_binary.cpp
+void lower_sum(SegmentCompiler& c, const Node& node);              // dnnl_binary.cpp
+void lower_gemm(SegmentCompiler& c, const Node& node);             // dnnl_gemm.cpp
+void lower_matmul(SegmentCompiler& c, const Node& node);           // dnnl_matmul.cpp
+void lower_softmax(SegmentCompiler& c, const Node& node);          // dnnl_softmax.cpp
+void lower_lrn(SegmentCompiler& c, const Node& node);              // dnnl_lrn.cpp
+void lower_batchnorm(SegmentCompiler& c, const Node& node);        // dnnl_batchnorm.cpp
+void lower_concat(SegmentCompiler& c, const Node& node);           // dnnl_concat.cpp
+void lower_view(SegmentCompiler& c, const Node& node);             // kernels_view.cpp
+void lower_folded(SegmentCompiler& c, const Node& node);           // kernels_view.cpp
+void lower_slice(SegmentCompiler& c, const Node& node);            // kernels_copy.cpp
+void lower_split(SegmentCompiler& c, const Node& node);            // kernels_copy.cpp
+void lower_transpose(SegmentCompiler& c, const Node& node);        // kernels_copy.cpp
+void lower_pad(SegmentCompiler& c, const Node& node);              // kernels_pad.cpp
+void lower_gather(SegmentCompiler& c, const Node& node);           // kernels_gather.cpp
+void lower_maxpool_indices(SegmentCompiler& c, const Node& node);  // kernels_maxpool.cpp
+void lower_reference(SegmentCompiler& c, const Node& node);        // reference_fallback.cpp
+
+}  // namespace tandem::cpu

@@ -1,0 +1,50 @@
+// Which lowering runs each op type on the cpu backend.
+#include <map>
+
+#include "backends/cpu/lowering.h"
+
+namespace tandem::cpu {
+
+Lowering find_lowering(std::string_view op) {
+  static const std::map<std::string_view, Lowering> table = {
+      {"Conv", lower_conv},
+      {"MaxPool", lower_pool},
+      {"AveragePool", lower_pool},
+      {"GlobalAveragePool", lower_pool},
+      {"GlobalMaxPool", lower_pool},
+      {"LRN", lower_lrn},
+      {"BatchNormalization", lower_batchnorm},
+      {"Gemm", lower_gemm},
+      {"MatMul", lower_matmul},
+      {"Relu", lower_eltwise},
+      {"LeakyRelu", lower_eltwise},
+      {"Clip", lower_eltwise},
+      {"Sigmoid", lower_eltwise},
+      {"Tanh", lower_eltwise},
+      {"Softmax", lower_softmax},
+      {"Add", lower_binary},
+      {"Sub", lower_binary},
+      {"Mul", lower_binary},
+      {"Div", lower_binary},
+      {"Sum", lower_sum},
+      {"Concat", lower_concat},
+      {"Split", lower_split},
+      {"Slice", lower_slice},
+      {"Flatten", lower_view},
+      {"Reshape", lower_view},
+      {"Squeeze", lower_view},
+      {"Unsqueeze", lower_view},
+      {"Identity", lower_view},
+      {"Dropout", lower_view},
+      {"Transpose", lower_transpose},
+      {"Pad", lower_pad},
+      {"Gather", lower_gather},
+      {"Constant", lower_folded},
+      {"Shape", lower_folded},
+      {"Cast", lower_reference},
+  };
+  auto it = table.find(op);
+  return it == table.end() ? nullptr : it->second;
+}
+
+}  // namespace tandem::cpu

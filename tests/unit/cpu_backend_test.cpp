@@ -1,0 +1,158 @@
+// The cpu backend beyond op results (those are in op_harness_test.cpp): device names,
+// description and threads, per-node times with fused nodes at 0 µs, planned memory
+// reuse, re-binding caller buffers between runs, independent instances, and errors
+// that name the device, op and node.
+#include <gtest/gtest.h>
+
+#include "backends/cpu/cpu_device.h"
+#include "backends/registry.h"
+#include "op_test_util.h"
+#include "tandem/error.h"
+
+using namespace tandem;
+using namespace tandem::test_util;
+
+namespace {
+
+using I = std::vector<int64_t>;
+
+// r = Relu(x) -> Conv -> Relu -> Conv -> Add(r) -> Relu: the second Relu, the Add
+// (r dies there) and the last Relu fuse into the Convs.
+Graph residual_block(GraphBuilder& b, int64_t channels = 16) {
+  int r = b.node("Relu", {b.input("x", {1, channels, 8, 8})});
+  Attributes pad = attrs({{"pads", I{1, 1, 1, 1}}});
+  int c1 = b.node("Conv", {r, b.weights("w1", {channels, channels, 3, 3}, 0.3f)}, pad);
+  int c2 = b.node("Conv", {b.node("Relu", {c1}), b.weights("w2", {channels, channels, 3, 3}, 0.3f)}, pad);
+  b.output(b.node("Relu", {b.node("Add", {c2, r})}));
+  return b.finish();
+}
+
+TEST(CpuDevice, NamesDescriptionAndThreads) {
+  auto cpu = create_device("cpu", DeviceOptions{3});
+  EXPECT_EQ(cpu->name(), "cpu");
+  EXPECT_EQ(cpu->info().kind, DeviceKind::Host);
+  EXPECT_EQ(cpu->info().threads, 3);
+  EXPECT_EQ(cpu->info().description, cpu_model_name());
+  EXPECT_FALSE(cpu_model_name().empty());
+  EXPECT_EQ(create_device("cpu:2")->name(), "cpu:2");
+  EXPECT_GE(create_device("cpu:0")->info().threads, 1);
+  EXPECT_THROW(create_device("cpu", DeviceOptions{-1}), Error);
+}
+
+TEST(CpuDevice, TimesEveryNodeAndFusedNodesReportZero) {
+  GraphBuilder b;
+  Graph g = residual_block(b);
+  auto cpu = create_device("cpu");
+  Segment segment = whole_graph_segment(g);
+  auto exe = cpu->compile(segment);
+  std::vector<NodeTime> times;
+  run_segment(*cpu, *exe, segment, b.feeds, &times);
+  ASSERT_EQ(times.size(), g.nodes.size());
+  for (size_t i = 0; i < times.size(); ++i) {
+    const Node& node = g.nodes[static_cast<size_t>(times[i].node)];
+    EXPECT_EQ(times[i].node, segment.nodes[i]);
+    if (node.op == "Conv") {
+      EXPECT_GT(times[i].microseconds, 0) << describe(node);
+    }
+    bool fusable = node.op == "Add" || (node.op == "Relu" && i > 0);
+    if (fusable) {
+      EXPECT_EQ(times[i].microseconds, 0) << describe(node) << " should be fused";
+    }
+  }
+}
+
+TEST(CpuDevice, ResidualFusionMatchesReference) {
+  GraphBuilder b;
+  Graph g = residual_block(b);
+  auto cpu = create_device("cpu");
+  auto reference = create_device("reference");
+  std::vector<Tensor> want = run_graph(*reference, g, b.feeds);
+  std::vector<Tensor> got = run_graph(*cpu, g, b.feeds);
+  EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0])));
+}
+
+TEST(CpuDevice, IntermediatesShareTheArena) {
+  GraphBuilder b;
+  int y = b.input("x", {1, 8, 32, 32});
+  const int layers = 8;
+  for (int i = 0; i < layers; ++i)
+    y = b.node("Conv", {y, b.weights("w" + std::to_string(i), {8, 8, 3, 3}, 0.3f)}, attrs({{"pads", I{1, 1, 1, 1}}}));
+  b.output(y);
+  Graph g = b.finish();
+  auto exe = create_device("cpu")->compile(whole_graph_segment(g));
+  size_t activation = 8 * 32 * 32 * sizeof(float);
+  size_t weights = layers * 8 * 8 * 9 * sizeof(float);
+  EXPECT_LT(exe->workspace_bytes(), weights + 4 * activation) << "dead intermediates must be reused";
+}
+
+TEST(CpuDevice, RebindsCallerBuffersOnEveryRun) {
+  GraphBuilder b;
+  Graph g = residual_block(b, 8);
+  auto cpu = create_device("cpu");
+  auto reference = create_device("reference");
+  Segment segment = whole_graph_segment(g);
+  auto exe = cpu->compile(segment);
+  std::mt19937 rng(11);
+  for (int run = 0; run < 3; ++run) {
+    std::map<int, Tensor> feeds{{g.inputs[0], random_tensor(g.value(g.inputs[0]).shape, rng)}};
+    std::vector<Tensor> got = run_segment(*cpu, *exe, segment, feeds);
+    std::vector<Tensor> want = run_graph(*reference, g, feeds);
+    EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0]))) << "run " << run;
+  }
+}
+
+TEST(CpuDevice, IndependentInstancesWithOwnThreadCounts) {
+  GraphBuilder b;
+  Graph g = residual_block(b, 32);
+  auto one = create_device("cpu:0", DeviceOptions{1});
+  auto two = create_device("cpu:1", DeviceOptions{2});
+  std::vector<Tensor> a = run_graph(*one, g, b.feeds);
+  std::vector<Tensor> c = run_graph(*two, g, b.feeds);
+  EXPECT_LE(max_abs_diff(a[0], c[0]), 1e-5 * std::max(1.0, max_abs(a[0])));
+}
+
+TEST(CpuDevice, UnknownOpIsUnsupportedNamingTheNode) {
+  GraphBuilder b;
+  int x = b.input("x", {2, 2});
+  b.output(b.node("Relu", {x}));
+  Graph g = b.finish();
+  g.nodes[0].op = "Frobnicate";
+  auto cpu = create_device("cpu");
+  EXPECT_FALSE(cpu->supports(g.nodes[0], g));
+  try {
+    cpu->compile(whole_graph_segment(g));
+    FAIL() << "compile accepted an unknown op";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+    EXPECT_NE(std::string(e.what()).find(g.nodes[0].name), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cpu"), std::string::npos) << e.what();
+  }
+}
+
+TEST(CpuDevice, WrongBufferCountIsAnError) {
+  GraphBuilder b;
+  b.output(b.node("Relu", {b.input("x", {2, 2})}));
+  Graph g = b.finish();
+  auto exe = create_device("cpu")->compile(whole_graph_segment(g));
+  float out[4];
+  EXPECT_THROW(exe->run({}, {out}), Error);
+}
+
+TEST(CpuDevice, GatherOutOfRangeRuntimeIndexIsInvalidInput) {
+  GraphBuilder b;
+  int i = b.input_data("i", Tensor::from<int64_t>({1}, {0}));
+  b.output(b.node("Gather", {b.input("x", {3, 2}), i}));
+  Graph g = b.finish();
+  auto cpu = create_device("cpu");
+  std::map<int, Tensor> feeds = b.feeds;
+  feeds[i] = Tensor::from<int64_t>({1}, {7});
+  try {
+    run_graph(*cpu, g, feeds);
+    FAIL() << "an out-of-range index was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(std::string(e.what()).find("Gather"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

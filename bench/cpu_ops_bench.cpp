@@ -43,7 +43,7 @@ Graph layer_graph(const Layer& layer) {
   g.inputs.push_back(g.add_value("x", DType::f32, layer.x));
   Node node{"layer", layer.op, {g.inputs[0]}, {}, layer.attrs};
   for (size_t i = 0; i < layer.constants.size(); ++i)
-    node.inputs.push_back(g.add_constant("c" + std::to_string(i), random_tensor(layer.constants[i], rng)));
+    node.inputs.push_back(g.add_constant(std::string("c").append(std::to_string(i)), random_tensor(layer.constants[i], rng)));
   node.outputs.push_back(g.add_value("y"));
   g.nodes.push_back(node);
   g.outputs.push_back(node.outputs[0]);

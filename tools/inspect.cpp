@@ -39,8 +39,7 @@ static void inspect(const std::string& model, int64_t batch, bool optimize) {
   for (size_t i = 0; i < graph.nodes.size(); ++i) {
     const Node& node = graph.nodes[i];
     NodeCost cost = node_cost(node, graph);
-    std::string op = node.op + (node.attrs.has("activation") ? "+" + node.attrs.get_string("activation", "") : "");
-    rows.push_back({std::to_string(i), node.name, op, shape_str(graph.output(node, 0).shape), format_flops(cost.flops),
+    rows.push_back({std::to_string(i), node.name, op_label(node), shape_str(graph.output(node, 0).shape), format_flops(cost.flops),
                     fmt::format("{:.0f}", cost.params), format_bytes(cost.output_bytes)});
     flops += cost.flops;
     params += cost.params;

@@ -159,4 +159,9 @@ void Graph::replace_uses(int from, int to) {
 
 std::string describe(const Node& node) { return node.op + " '" + node.name + "'"; }
 
+std::string op_label(const Node& node) {
+  std::string activation = node.attrs.has("activation") ? node.attrs.get_string("activation", "") : "";
+  return activation.empty() ? node.op : node.op + "+" + activation;
+}
+
 }  // namespace tandem

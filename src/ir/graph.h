@@ -91,5 +91,7 @@ class Graph {
 
 // "Conv 'conv1'" for error messages.
 std::string describe(const Node& node);
+// The op type with a fused activation, e.g. "Conv+Relu", for tables.
+std::string op_label(const Node& node);
 
 }  // namespace tandem

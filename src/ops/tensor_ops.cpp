@@ -14,6 +14,7 @@ void append_pad_ops(std::vector<const OpDef*>& defs);          // pad.cpp
 void append_passthrough_ops(std::vector<const OpDef*>& defs);  // passthrough.cpp
 void append_constant_ops(std::vector<const OpDef*>& defs);     // constant.cpp
 void append_shape_ops(std::vector<const OpDef*>& defs);        // shape_ops.cpp
+void append_reduce_ops(std::vector<const OpDef*>& defs);       // reduce.cpp
 
 void append_tensor_ops(std::vector<const OpDef*>& defs) {
   append_elementwise_ops(defs);
@@ -26,6 +27,7 @@ void append_tensor_ops(std::vector<const OpDef*>& defs) {
   append_passthrough_ops(defs);
   append_constant_ops(defs);
   append_shape_ops(defs);
+  append_reduce_ops(defs);
 }
 
 }  // namespace tandem

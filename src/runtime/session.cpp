@@ -121,7 +121,7 @@ std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std
   for (const NodeTime& t : times) {
     const Node& node = impl_->graph.nodes.at(static_cast<size_t>(t.node));
     Shape shape = node.outputs.empty() ? Shape{} : impl_->graph.value(node.outputs[0]).shape;
-    layers.push_back({node.name, node.op, shape, node_cost(node, impl_->graph).flops, t.microseconds});
+    layers.push_back({node.name, op_label(node), shape, node_cost(node, impl_->graph).flops, t.microseconds});
   }
   return results;
 }

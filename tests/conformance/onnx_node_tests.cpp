@@ -34,7 +34,7 @@ const std::set<std::string>& claimed_ops() {
     std::istringstream list(
         "Conv Relu LeakyRelu Clip Sigmoid Tanh MaxPool AveragePool GlobalAveragePool GlobalMaxPool LRN "
         "BatchNormalization Gemm MatMul Add Sub Mul Div Sum Concat Split Slice Flatten Reshape Transpose "
-        "Squeeze Unsqueeze Softmax Pad Dropout Identity Constant");
+        "Squeeze Unsqueeze Softmax Pad Dropout Identity Constant ReduceMean ReduceSum ReduceMax");
     return std::set<std::string>(std::istream_iterator<std::string>(list), std::istream_iterator<std::string>());
   }();
   return ops;
@@ -48,7 +48,8 @@ const std::map<std::string, std::set<size_t>> kParameterSlots = {
     {"Pad", {1, 2}},         {"Reshape", {1}},
     {"Slice", {1, 2, 3, 4}}, {"Split", {1}},
     {"Squeeze", {1}},        {"Unsqueeze", {1}},
-    {"Dropout", {1, 2}}};
+    {"Dropout", {1, 2}},     {"ReduceSum", {1}},
+    {"ReduceMean", {1}},     {"ReduceMax", {1}}};
 
 constexpr double kRtol = 1e-3, kAtol = 1e-7;
 

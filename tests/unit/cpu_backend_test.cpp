@@ -4,7 +4,12 @@
 // that name the device, op and node.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "backends/cpu/cpu_device.h"
+#include "backends/cpu/thread_pool.h"
 #include "backends/registry.h"
 #include "op_test_util.h"
 #include "tandem/error.h"
@@ -109,6 +114,29 @@ TEST(CpuDevice, IndependentInstancesWithOwnThreadCounts) {
   std::vector<Tensor> a = run_graph(*one, g, b.feeds);
   std::vector<Tensor> c = run_graph(*two, g, b.feeds);
   EXPECT_LE(max_abs_diff(a[0], c[0]), 1e-5 * std::max(1.0, max_abs(a[0])));
+}
+
+TEST(CpuThreadPool, RunsEveryTaskExactlyOncePerRun) {
+  for (int threads : {1, 2, 4}) {
+    cpu::ThreadPool pool(threads);
+    EXPECT_EQ(pool.threads(), threads);
+    for (int run = 0; run < 2000; ++run) {
+      int count = 1 + run % 7;
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(count));
+      pool.run(count, [&](int i) { hits[static_cast<size_t>(i)].fetch_add(1); });
+      for (int i = 0; i < count; ++i) ASSERT_EQ(hits[static_cast<size_t>(i)].load(), 1) << threads << " threads, run " << run;
+    }
+  }
+}
+
+TEST(CpuThreadPool, FinishesWhenWorkersAreSlowToWake) {
+  cpu::ThreadPool pool(3);
+  std::atomic<int> sum{0};
+  for (int run = 0; run < 50; ++run) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // workers go to sleep
+    pool.run(5, [&](int i) { sum.fetch_add(i); });
+  }
+  EXPECT_EQ(sum.load(), 50 * 10);
 }
 
 TEST(CpuDevice, UnknownOpIsUnsupportedNamingTheNode) {

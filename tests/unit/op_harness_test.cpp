@@ -45,7 +45,7 @@ void add_node(const std::string& name, const std::string& op, const std::vector<
               double tolerance = kFloat) {
   add(name, [=](GraphBuilder& b) {
     std::vector<int> ids;
-    for (size_t i = 0; i < inputs.size(); ++i) ids.push_back(b.input("x" + std::to_string(i), inputs[i]));
+    for (size_t i = 0; i < inputs.size(); ++i) ids.push_back(b.input(std::string("x").append(std::to_string(i)), inputs[i]));
     b.output(b.node(op, ids, a));
   }, tolerance);
 }
@@ -295,7 +295,7 @@ void add_movement_cases() {
       std::vector<int> in{b.input("x", x)};
       if (sizes) in.push_back(b.ints("split", *sizes));
       std::vector<std::string> names;
-      for (size_t i = 0; i < outputs; ++i) names.push_back("y" + std::to_string(i));
+      for (size_t i = 0; i < outputs; ++i) names.push_back(std::string("y").append(std::to_string(i)));
       for (int out : b.node_outputs("Split", in, attrs({{"axis", axis}}), names)) b.output(out);
     }, kExact);
   };
@@ -371,8 +371,50 @@ void add_movement_cases() {
     int i = b.input_data("i", Tensor::from<int32_t>({3}, {2, -3, 0}));
     b.output(b.node("Gather", {b.input("x", {2, 4, 3}), i}, attrs({{"axis", int64_t{-1}}})));
   }, kExact);
+  add_node("ReduceMean_spatial", "ReduceMean", {{2, 16, 5, 7}}, attrs({{"axes", I{2, 3}}, {"keepdims", int64_t{0}}}));
+  add_node("ReduceMean_all", "ReduceMean", {{3, 4, 5}}, {});
+  add_node("ReduceMax_last_keepdims", "ReduceMax", {{2, 3, 6}}, attrs({{"axes", I{-1}}}), kExact);
+  add("ReduceSum_axes_input", [](GraphBuilder& b) {
+    b.output(b.node("ReduceSum", {b.input("x", {2, 5, 3}), b.ints("axes", {1})}, attrs({{"keepdims", int64_t{0}}})));
+  });
+  add("ReduceMean_after_conv", [](GraphBuilder& b) {
+    int y = b.node("Conv", {b.input("x", {1, 4, 6, 6}), b.weights("w", {16, 4, 3, 3})});
+    b.output(b.node("ReduceMean", {y}, attrs({{"axes", I{2, 3}}, {"keepdims", int64_t{0}}})));
+  });
   add_node("Cast_to_int64", "Cast", {{2, 3}}, attrs({{"to", int64_t{7}}}), kExact);
   add_node("Cast_to_float64", "Cast", {{2, 3}}, attrs({{"to", int64_t{11}}}), kExact);
+}
+
+// ---- nodes big enough to be split across the device's threads ----
+
+void add_parallel_cases() {
+  add_conv({"parallel_channels", {1, 16, 32, 32}, {64, 16, 3, 3}, attrs({{"pads", I{1, 1, 1, 1}}})});
+  add_conv({"parallel_batch", {3, 8, 20, 20}, {24, 8, 3, 3}, attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}})});
+  add_conv({"parallel_depthwise", {1, 40, 40, 40}, {40, 1, 3, 3}, attrs({{"group", int64_t{40}}, {"pads", I{1, 1, 1, 1}}})});
+  add_conv({"parallel_groups3", {1, 24, 30, 30}, {36, 8, 3, 3}, attrs({{"group", int64_t{3}}, {"pads", I{1, 1, 1, 1}}})});
+  add_conv({"parallel_padded_first_layer", {1, 3, 67, 67}, {20, 3, 11, 11}, attrs({{"strides", I{4, 4}}, {"pads", I{2, 2, 2, 2}}})});
+  add("Gemm_parallel_columns", [](GraphBuilder& b) {
+    b.output(b.node("Gemm", {b.input("a", {2, 512}), b.weights("b", {300, 512}), b.weights("c", {300})},
+                    attrs({{"transB", int64_t{1}}, {"alpha", 0.5f}, {"beta", 2.0f}, {"activation", std::string("Relu")}})));
+  });
+  add("Gemm_parallel_columns_column_bias", [](GraphBuilder& b) {
+    b.output(b.node("Gemm", {b.input("a", {3, 400}), b.weights("b", {400, 260}), b.weights("c", {3, 1})}));
+  });
+  add("Gemm_parallel_columns_full_bias", [](GraphBuilder& b) {
+    b.output(b.node("Gemm", {b.input("a", {3, 400}), b.weights("b", {400, 260}), b.weights("c", {3, 260})}));
+  });
+  add_node("MaxPool_parallel", "MaxPool", {{1, 64, 56, 56}}, attrs({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"pads", I{1, 1, 1, 1}}}), kExact);
+  add_node("AveragePool_parallel", "AveragePool", {{2, 32, 30, 30}}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
+  add("Graph_parallel_residual_concat", [](GraphBuilder& b) {
+    Attributes same = attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}});
+    int x = b.node("Relu", {b.input("x", {1, 32, 28, 28})});
+    int c1 = b.node("Conv", {x, b.weights("w1", {32, 32, 3, 3}, 0.2f)}, same);
+    int c2 = b.node("Conv", {c1, b.weights("w2", {32, 32, 3, 3}, 0.2f)}, attrs({{"pads", I{1, 1, 1, 1}}}));
+    int r = b.node("Relu", {b.node("Add", {c2, x})});
+    int e1 = b.node("Conv", {r, b.weights("e1", {48, 32, 1, 1}, 0.3f)}, attrs({{"activation", std::string("Relu")}}));
+    int e3 = b.node("Conv", {r, b.weights("e3", {40, 32, 3, 3}, 0.2f)}, same);
+    b.output(b.node("Concat", {e1, e3}, attrs({{"axis", int64_t{1}}})));
+  });
 }
 
 // ---- multi-node graphs: fusion and layout propagation ----
@@ -410,6 +452,19 @@ void add_graph_cases() {
     int c = b.node("Conv", {x, b.weights("wc", {8, 8, 3, 3})}, attrs({{"pads", I{1, 1, 1, 1}}}));
     int p = b.node("MaxPool", {x}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
     b.output(b.node("Relu", {b.node("Concat", {a, c, p}, attrs({{"axis", int64_t{1}}}))}));
+  });
+  add("Graph_concat_plain_first_then_blocked", [](GraphBuilder& b) {
+    int x = b.input("x", {1, 8, 9, 9});
+    int p = b.node("MaxPool", {x}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
+    int a = b.node("Conv", {x, b.weights("wa", {8, 8, 1, 1})});
+    int c = b.node("Conv", {x, b.weights("wc", {5, 8, 3, 3})}, attrs({{"pads", I{1, 1, 1, 1}}}));
+    b.output(b.node("Concat", {p, a, c}, attrs({{"axis", int64_t{-3}}})));
+  });
+  add("Graph_concat_batch2", [](GraphBuilder& b) {
+    int x = b.input("x", {2, 8, 5, 5});
+    int a = b.node("Conv", {x, b.weights("wa", {16, 8, 1, 1})});
+    int c = b.node("Conv", {x, b.weights("wc", {8, 8, 3, 3})}, attrs({{"pads", I{1, 1, 1, 1}}}));
+    b.output(b.node("Concat", {a, c}, attrs({{"axis", int64_t{1}}})));
   });
   add("Graph_conv_pool_flatten_gemm_softmax", [](GraphBuilder& b) {
     int y = b.node("Conv", {b.input("x", {2, 3, 12, 12}), b.weights("w", {8, 3, 5, 5})}, attrs({{"activation", std::string("Relu")}}));
@@ -452,6 +507,7 @@ std::vector<OpCase>& all_cases() {
     add_activation_cases();
     add_binary_cases();
     add_movement_cases();
+    add_parallel_cases();
     add_graph_cases();
   }
   return cases();
@@ -495,14 +551,15 @@ TEST_P(OpHarness, MatchesReference) {
   expect_close(c, run_graph(*device, built.graph, built.feeds), want, backend);
 }
 
-// The same graph cut into two segments run one after the other: segment boundaries
-// (dense row-major) in the middle of layout-propagating chains.
-TEST_P(OpHarness, MatchesReferenceInTwoSegments) {
+// Multi-node cases cut into two segments run one after the other: segment
+// boundaries (dense row-major) in the middle of layout-propagating chains.
+class OpHarnessSegments : public OpHarness {};
+
+TEST_P(OpHarnessSegments, MatchesReferenceInTwoSegments) {
   const auto& [backend, index] = GetParam();
   const OpCase& c = all_cases()[index];
   Built built = build(c);
   const Graph& g = built.graph;
-  if (g.nodes.size() < 2) GTEST_SKIP() << "single node";
   auto device = create_device(backend);
   std::vector<int> first, second;
   for (size_t n = 0; n < g.nodes.size(); ++n) (n < g.nodes.size() / 2 ? first : second).push_back(static_cast<int>(n));
@@ -519,9 +576,10 @@ TEST_P(OpHarness, MatchesReferenceInTwoSegments) {
   expect_close(c, got, run_graph(*reference, g, built.feeds), backend + " in two segments");
 }
 
-std::vector<size_t> case_indices() {
-  std::vector<size_t> indices(all_cases().size());
-  for (size_t i = 0; i < indices.size(); ++i) indices[i] = i;
+std::vector<size_t> case_indices(size_t min_nodes) {
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < all_cases().size(); ++i)
+    if (build(all_cases()[i]).graph.nodes.size() >= min_nodes) indices.push_back(i);
   return indices;
 }
 
@@ -533,9 +591,13 @@ std::string test_name(const ::testing::TestParamInfo<OpHarness::ParamType>& info
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryOp, OpHarness,
-                         ::testing::Combine(::testing::ValuesIn(backends_under_test()), ::testing::ValuesIn(case_indices())),
+                         ::testing::Combine(::testing::ValuesIn(backends_under_test()), ::testing::ValuesIn(case_indices(1))),
+                         test_name);
+INSTANTIATE_TEST_SUITE_P(MultiNode, OpHarnessSegments,
+                         ::testing::Combine(::testing::ValuesIn(backends_under_test()), ::testing::ValuesIn(case_indices(2))),
                          test_name);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OpHarness);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(OpHarnessSegments);
 
 // Every op tandem implements appears in some case, and every backend under test
 // claims to support it.

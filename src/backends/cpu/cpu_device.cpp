@@ -1,6 +1,5 @@
-// The cpu device: one oneDNN engine and stream per device instance ("cpu", "cpu:N"),
-// a thread count applied whenever it compiles or runs, host memory, and compile()
-// through the SegmentCompiler.
+// The cpu device: one oneDNN engine, stream and thread pool per device instance
+// ("cpu", "cpu:N"), host memory, and compile() through the SegmentCompiler.
 #include "backends/cpu/cpu_device.h"
 
 #include <omp.h>
@@ -9,7 +8,6 @@
 
 #include "backends/cpu/lowering.h"
 #include "backends/cpu/segment_compiler.h"
-#include "ops/op.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -35,12 +33,13 @@ class CpuDevice : public HostDevice {
       : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
     int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
     info_ = {index < 0 ? "cpu" : "cpu:" + std::to_string(index), DeviceKind::Host, cpu_model_name(), threads};
+    pool_ = std::make_shared<cpu::ThreadPool>(threads);
   }
 
   const DeviceInfo& info() const override { return info_; }
 
   bool supports(const Node& node, const Graph&) const override {
-    return find_op(node.op) != nullptr && cpu::find_lowering(node.op) != nullptr;
+    return cpu::find_lowering(node.op) != nullptr;
   }
 
   std::unique_ptr<Executable> compile(const Segment& segment) override {
@@ -48,14 +47,15 @@ class CpuDevice : public HostDevice {
       const Node& node = segment.graph->nodes.at(static_cast<size_t>(n));
       if (!supports(node, *segment.graph)) fail(ErrorKind::Unsupported, info_.name + ": no kernel for " + describe(node));
     }
-    omp_set_num_threads(info_.threads);
-    return cpu::SegmentCompiler(segment, engine_, stream_, info_.name, info_.threads).compile();
+    cpu::SingleThreadedOneDnn single_threaded;
+    return cpu::SegmentCompiler(segment, engine_, stream_, info_.name, pool_).compile();
   }
 
  private:
   DeviceInfo info_;
   dnnl::engine engine_;
   dnnl::stream stream_;
+  std::shared_ptr<cpu::ThreadPool> pool_;
 };
 
 }  // namespace

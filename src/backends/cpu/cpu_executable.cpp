@@ -2,7 +2,6 @@
 // the hot path re-points the caller's buffers and executes the prepared steps.
 #include "backends/cpu/cpu_executable.h"
 
-#include <omp.h>
 
 #include <chrono>
 
@@ -23,6 +22,18 @@ void PrimitiveStep::bind(Binder& binder) {
   for (auto& [arg, ref] : refs_) args_[arg] = binder.memory(ref);
 }
 
+ParallelStep::ParallelStep(int position, std::vector<std::unique_ptr<Step>> parts)
+    : Step(position), parts_(std::move(parts)), run_part_([this](int i) { parts_[static_cast<size_t>(i)]->run(*ctx_); }) {}
+
+void ParallelStep::bind(Binder& binder) {
+  for (auto& part : parts_) part->bind(binder);
+}
+
+void ParallelStep::run(const RunContext& ctx) {
+  ctx_ = &ctx;
+  ctx.pool->run(static_cast<int>(parts_.size()), run_part_);
+}
+
 namespace {
 
 class CpuExecutable : public Executable {
@@ -30,6 +41,7 @@ class CpuExecutable : public Executable {
   explicit CpuExecutable(CompiledSegment compiled) : c_(std::move(compiled)) {
     plan_arena();
     ctx_.stream = c_.stream;
+    ctx_.pool = c_.pool.get();
     Binder binder(c_.engine, ctx_, c_.buffers, rebinds_);
     for (auto& step : c_.steps) step->bind(binder);
     node_us_.assign(c_.segment.nodes.size(), 0.0);
@@ -42,9 +54,8 @@ class CpuExecutable : public Executable {
                                         " inputs and " + std::to_string(c_.output_buffers.size()) + " outputs");
     bind_caller_buffers(inputs, outputs);
     if (times) std::fill(node_us_.begin(), node_us_.end(), 0.0);
-    int threads = -1;
+    SingleThreadedOneDnn guard;
     for (auto& step : c_.steps) {
-      if (step->threads != threads) omp_set_num_threads(threads = step->threads);
       auto start = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       execute(*step);
       if (times) {
@@ -53,7 +64,6 @@ class CpuExecutable : public Executable {
       }
     }
     c_.stream.wait();
-    omp_set_num_threads(c_.threads);
     if (times)
       for (size_t i = 0; i < node_us_.size(); ++i) times->push_back({c_.segment.nodes[i], node_us_[i]});
   }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "backends/cpu/thread_pool.h"
 #include "backends/device.h"
 
 namespace tandem::cpu {
@@ -44,6 +45,7 @@ struct TensorRef {
 struct RunContext {
   std::vector<std::byte*> ptrs;  // per buffer
   dnnl::stream stream;
+  ThreadPool* pool = nullptr;
   std::byte* ptr(const TensorRef& t) const { return ptrs[static_cast<size_t>(t.buffer)] + t.offset; }
   template <class T> T* data(const TensorRef& t) const { return reinterpret_cast<T*>(ptr(t)); }
 };
@@ -72,18 +74,17 @@ class Binder {
 
 class Step {
  public:
-  Step(int position, int threads) : position(position), threads(threads) {}
+  explicit Step(int position) : position(position) {}
   virtual ~Step() = default;
   virtual void bind(Binder&) {}
   virtual void run(const RunContext& ctx) = 0;
   int position;  // index into segment.nodes of the node this step is charged to
-  int threads;   // OpenMP threads it runs with (small steps run on one)
 };
 
 class PrimitiveStep : public Step {
  public:
-  PrimitiveStep(int position, int threads, dnnl::primitive primitive, std::vector<std::pair<int, TensorRef>> args)
-      : Step(position, threads), primitive_(std::move(primitive)), refs_(std::move(args)) {}
+  PrimitiveStep(int position, dnnl::primitive primitive, std::vector<std::pair<int, TensorRef>> args)
+      : Step(position), primitive_(std::move(primitive)), refs_(std::move(args)) {}
   void bind(Binder& binder) override;
   void run(const RunContext& ctx) override { primitive_.execute(ctx.stream, args_); }
 
@@ -97,18 +98,32 @@ using Kernel = std::function<void(const RunContext&)>;
 
 class KernelStep : public Step {
  public:
-  KernelStep(int position, int threads, Kernel kernel) : Step(position, threads), kernel_(std::move(kernel)) {}
+  KernelStep(int position, Kernel kernel) : Step(position), kernel_(std::move(kernel)) {}
   void run(const RunContext& ctx) override { kernel_(ctx); }
 
  private:
   Kernel kernel_;
 };
 
+// Independent parts of one step (e.g. output-channel slices of a convolution), run
+// across the device's threads.
+class ParallelStep : public Step {
+ public:
+  ParallelStep(int position, std::vector<std::unique_ptr<Step>> parts);
+  void bind(Binder& binder) override;
+  void run(const RunContext& ctx) override;
+
+ private:
+  std::vector<std::unique_ptr<Step>> parts_;
+  const RunContext* ctx_ = nullptr;
+  std::function<void(int)> run_part_;
+};
+
 // Everything the segment compiler produces.
 struct CompiledSegment {
   Segment segment;
   std::string device;
-  int threads = 1;                  // the device's thread count
+  std::shared_ptr<ThreadPool> pool;  // the device's threads
   dnnl::engine engine;
   dnnl::stream stream;
   std::vector<Buffer> buffers;

@@ -84,8 +84,8 @@ int tail_result(const Graph& graph, int value, const std::vector<FusedTail>& tai
   return count == 0 ? value : graph.nodes[static_cast<size_t>(tail[count - 1].node)].outputs[0];
 }
 
-dnnl::post_ops make_post_ops(const std::optional<Eltwise>& own, const std::vector<FusedTail>& tail, size_t count) {
-  dnnl::post_ops ops;
+dnnl::post_ops make_post_ops(const std::optional<Eltwise>& own, const std::vector<FusedTail>& tail, size_t count,
+                             dnnl::post_ops ops) {
   if (own) ops.append_eltwise(1.0f, own->algorithm, own->alpha, own->beta);
   for (size_t i = 0; i < count; ++i) {
     if (tail[i].eltwise)
@@ -103,7 +103,6 @@ DnnlWindow dnnl_window(const WindowGeometry& g) {
     int64_t right = g.pads_end[d];
     if ((g.input[d] + g.pads_begin[d] + right - extent) / g.strides[d] + 1 != g.output[d])
       right = (g.output[d] - 1) * g.strides[d] + extent - g.input[d] - g.pads_begin[d];
-    w.overhang = w.overhang || right > g.pads_end[d];
     w.strides.push_back(g.strides[d]);
     w.kernel.push_back(g.kernel[d]);
     w.dilates.push_back(g.dilations[d] - 1);
@@ -111,6 +110,10 @@ DnnlWindow dnnl_window(const WindowGeometry& g) {
     w.pad_r.push_back(right);
   }
   return w;
+}
+
+bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
+  return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
 }
 
 TensorRef with_md(TensorRef t, const memory::desc& md) {

@@ -38,8 +38,10 @@ struct FusedTail {
 std::vector<FusedTail> fusable_tail(SegmentCompiler& c, int value, bool allow_sum);
 // The value the last of the first `count` tail nodes produces (`value` when 0).
 int tail_result(const Graph& graph, int value, const std::vector<FusedTail>& tail, size_t count);
-// Post-ops: the node's own fused activation, then the first `count` tail nodes.
-dnnl::post_ops make_post_ops(const std::optional<Eltwise>& own, const std::vector<FusedTail>& tail, size_t count);
+// Post-ops: `ops` so far, then the node's own fused activation, then the first
+// `count` tail nodes.
+dnnl::post_ops make_post_ops(const std::optional<Eltwise>& own, const std::vector<FusedTail>& tail, size_t count,
+                             dnnl::post_ops ops = {});
 
 // Creates a primitive descriptor with the longest prefix of `tail` that oneDNN
 // accepts; `make(count)` builds it with the first `count` tail nodes fused. Marks the
@@ -57,14 +59,15 @@ size_t create_with_tail(SegmentCompiler& c, const std::vector<FusedTail>& tail, 
   }
 }
 
-// A sliding window (Conv, pooling) in oneDNN's terms: dilation 0 means none, and the
-// right padding is what makes oneDNN's floor formula give the inferred output size
-// (ceil_mode windows overhang the explicit padding: `overhang`).
+// A Conv window in oneDNN's terms: dilation 0 means none, and the right padding is
+// what makes oneDNN's floor formula give the inferred output size.
 struct DnnlWindow {
   memory::dims strides, kernel, dilates, pad_l, pad_r;
-  bool overhang = false;
 };
 DnnlWindow dnnl_window(const WindowGeometry& g);
+
+// Whether oneDNN picked its generic reference implementation (slow) for `pd`.
+bool is_reference_impl(const dnnl::primitive_desc_base& pd);
 
 // `t` with another (physically identical) descriptor, e.g. a rank-padded view.
 TensorRef with_md(TensorRef t, const memory::desc& md);

@@ -1,5 +1,6 @@
-// Concat of f32 tensors on oneDNN concat, reading each input in the layout it is held
-// in and letting oneDNN choose the output layout (plain inputs when it cannot).
+// Concat of f32 tensors: in place when the producers wrote into its output
+// (concat_in_place.cpp), else on oneDNN concat, reading each input in the layout it is
+// held in and letting oneDNN choose the output layout (plain inputs when it cannot).
 // Other dtypes and empty inputs run the reference kernel.
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
@@ -12,6 +13,7 @@ void lower_concat(SegmentCompiler& c, const Node& node) {
   bool simple = y.dtype == DType::f32 && !y.shape.empty();
   for (int in : node.inputs) simple = simple && num_elements(g.value(in).shape) > 0;
   if (!simple) return lower_reference(c, node);
+  if (c.finish_concat_in_place(node)) return;
   auto rank = static_cast<int64_t>(y.shape.size());
   int64_t axis = node.attrs.get_int("axis", 0);
   if (axis < 0) axis += rank;

@@ -1,13 +1,21 @@
 // Conv on oneDNN: convolution_forward with format_tag::any for source, weights and
 // destination (oneDNN picks blocked layouts), weights reordered once here, bias, and
 // post-ops for the fused activation plus following activations and a residual Add
-// (a sum post-op accumulating into the residual's buffer).
+// (a sum post-op accumulating into the residual's buffer). Large convolutions are
+// split into batch or output-channel parts (conv_parts.h), one primitive each, run
+// in parallel on the device's threads.
+#include <cstring>
+
+#include "backends/cpu/conv_parts.h"
 #include "backends/cpu/dnnl_common.h"
+#include "backends/cpu/kernels.h"
 #include "backends/cpu/lowering.h"
 
 namespace tandem::cpu {
 
 namespace {
+
+using ConvPd = dnnl::convolution_forward::primitive_desc;
 
 // w: (M, C/g, K...) -> oneDNN's grouped (g, M/g, C/g, K...) when g > 1.
 memory::dims weight_dims(const Shape& w, int64_t group) {
@@ -16,6 +24,63 @@ memory::dims weight_dims(const Shape& w, int64_t group) {
   dims[0] /= group;
   dims.insert(dims.begin(), group);
   return dims;
+}
+
+// Everything that defines the convolution apart from its tensors' extents.
+struct ConvSpec {
+  int64_t group = 1;
+  DnnlWindow window;
+  bool bias = false;
+  std::optional<Eltwise> own;
+  std::vector<FusedTail> tail;
+};
+
+ConvPd conv_pd(SegmentCompiler& c, const ConvSpec& s, size_t fused, const memory::desc& src,
+               const memory::dims& weights, const memory::desc& dst) {
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_post_ops(make_post_ops(s.own, s.tail, fused));
+  memory::desc bias_md = s.bias ? plain_md({dst.dims()[1]}) : memory::desc();
+  dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                       any_md(weights), bias_md, dst, s.window.strides, s.window.dilates,
+                                       s.window.pad_l, s.window.pad_r);
+  return ConvPd(desc, attr, c.engine());
+}
+
+bool is_direct(const ConvPd& pd) { return std::string(pd.impl_info_str()).rfind("jit", 0) == 0; }
+
+// oneDNN 2.6's AVX2 direct convolution rejects some padded strided convolutions
+// (AlexNet's first layer: 11x11, stride 4, pads 2) and falls back to a gemm path at
+// less than half the speed. Padding the input explicitly (a cheap copy: these are
+// first layers with few channels) brings the direct kernel back.
+struct Padding {
+  Shape shape;     // the padded input
+  IndexMaps maps;  // padded index -> input index (-1: zero)
+};
+
+std::optional<Padding> explicit_padding(const Shape& x, DnnlWindow& win) {
+  Padding p{x, IndexMaps(x.size())};
+  for (size_t d = 0; d < x.size(); ++d) {
+    int64_t before = d < 2 ? 0 : win.pad_l[d - 2], after = d < 2 ? 0 : win.pad_r[d - 2];
+    p.shape[d] = x[d] + before + after;
+    for (int64_t j = 0; j < p.shape[d]; ++j) p.maps[d].push_back(j - before >= 0 && j - before < x[d] ? j - before : -1);
+  }
+  if (p.shape == x) return std::nullopt;
+  std::fill(win.pad_l.begin(), win.pad_l.end(), 0);
+  std::fill(win.pad_r.begin(), win.pad_r.end(), 0);
+  return p;
+}
+
+// The input copied into a zero-bordered buffer, in layout `md`.
+TensorRef padded_input(SegmentCompiler& c, int value, const Padding& p, const memory::desc& md) {
+  TensorRef src = c.plain(value);
+  TensorRef padded = c.scratch(DType::f32, p.shape, plain_md(p.shape));
+  static const float zero = 0.0f;
+  Shape in = src.shape;
+  IndexMaps maps = p.maps;
+  c.push_kernel([=](const RunContext& ctx) {
+    mapped_copy(ctx.ptr(src), in, maps, ctx.ptr(padded), sizeof(float), reinterpret_cast<const std::byte*>(&zero));
+  }, {src, padded});
+  return is_plain(md) ? with_md(padded, md) : c.reorder(padded, md);
 }
 
 // Where the result goes: the residual's buffer (sum post-op) or a fresh output.
@@ -31,6 +96,68 @@ TensorRef conv_destination(SegmentCompiler& c, int result, const FusedTail* resi
   return residual;
 }
 
+// Rows [first, last) of a constant (weights, bias) as a tensor of its own.
+Tensor rows(const Tensor& t, int64_t first, int64_t last) {
+  Shape shape = t.shape();
+  int64_t row = t.numel() / shape[0];
+  shape[0] = last - first;
+  Tensor part(t.dtype(), shape);
+  std::memcpy(part.raw(), t.data<float>() + first * row, part.nbytes());
+  return part;
+}
+
+// `t` (the whole tensor, layout `md`) narrowed to images [n0, n1) and channels [c0, c1).
+TensorRef slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t n1, int64_t c0, int64_t c1) {
+  Shape whole = dims_of(md);
+  Shape shape = whole;
+  shape[0] = n1 - n0;
+  shape[1] = c1 - c0;
+  int64_t plane = num_elements(Shape(whole.begin() + 2, whole.end()));
+  TensorRef part = t;
+  part.offset += static_cast<size_t>(n0) * (md.get_size() / static_cast<size_t>(whole[0])) +
+                 static_cast<size_t>(c0 * plane) * sizeof(float);
+  part.shape = shape;
+  part.md = *same_layout(md, shape);
+  return part;
+}
+
+// The convolution as parallel parts: each with its slice of source, weights, bias
+// and destination. Nullopt when a part's primitive cannot be made in the same layouts.
+std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, const ConvSpec& s, size_t fused,
+                                                            const ConvPd& whole, const Tensor& w, const Value* b,
+                                                            const TensorRef& src, const TensorRef& dst) {
+  memory::desc src_md = whole.src_desc(), dst_md = whole.dst_desc();
+  Shape x = dims_of(src_md), y = dims_of(dst_md);
+  std::vector<ConvPart> split = conv_parts(x, y, s.group, c.tasks());
+  if (split.size() < 2 || !same_layout(src_md, x) || !same_layout(dst_md, y)) return std::nullopt;
+  std::vector<SegmentCompiler::Part> parts;
+  std::optional<TensorRef> weights, bias;  // of the previous part, shared by batch parts
+  for (size_t i = 0; i < split.size(); ++i) {
+    const ConvPart& p = split[i];
+    TensorRef part_src = slice(src, src_md, p.n0, p.n1, p.ic0, p.ic1), part_dst = slice(dst, dst_md, p.n0, p.n1, p.oc0, p.oc1);
+    int64_t part_groups = s.group == 1 ? 1 : (p.oc1 - p.oc0) / (y[1] / s.group);
+    Shape w_shape = w.shape();
+    w_shape[0] = p.oc1 - p.oc0;
+    memory::dims w_dims = weight_dims(w_shape, part_groups);
+    ConvPd pd;
+    try {
+      pd = conv_pd(c, s, fused, part_src.md, w_dims, part_dst.md);
+    } catch (const dnnl::error&) {
+      return std::nullopt;
+    }
+    if (!is_direct(pd)) return std::nullopt;
+    bool same_weights = i > 0 && p.oc0 == split[i - 1].oc0 && p.oc1 == split[i - 1].oc1 && weights->md == pd.weights_desc();
+    if (!same_weights) {
+      weights = c.prepare(rows(w, p.oc0, p.oc1), plain_md(Shape(w_dims.begin(), w_dims.end())), pd.weights_desc());
+      if (b) bias = c.constant(rows(*b->data, p.oc0, p.oc1));
+    }
+    std::vector<std::pair<int, TensorRef>> args{{DNNL_ARG_SRC, part_src}, {DNNL_ARG_WEIGHTS, *weights}, {DNNL_ARG_DST, part_dst}};
+    if (b) args.emplace_back(DNNL_ARG_BIAS, *bias);
+    parts.push_back({pd, std::move(args)});
+  }
+  return parts;
+}
+
 }  // namespace
 
 void lower_conv(SegmentCompiler& c, const Node& node) {
@@ -40,33 +167,38 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   const Value* b = g.input(node, 2);
   if (!w.is_constant() || (b && !b->is_constant())) return lower_reference(c, node);
   const Value& y = g.output(node, 0);
-  int64_t group = node.attrs.get_int("group", 1);
-  DnnlWindow win = dnnl_window(window_geometry(node, spatial_dims(x.shape), spatial_dims(w.shape), WindowOptions{}));
-  memory::dims w_dims = weight_dims(w.shape, group);
-  std::optional<Eltwise> own = eltwise_of(fused_activation(node));
-  std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
-
-  memory::desc bias_md = b ? plain_md(b->shape) : memory::desc();
-  auto make = [&](size_t count) {
-    dnnl::primitive_attr attr = base_attr();
-    attr.set_post_ops(make_post_ops(own, tail, count));
-    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                         any_md(dnnl_dims(x.shape)), any_md(w_dims), bias_md,
-                                         any_md(dnnl_dims(y.shape)), win.strides, win.dilates, win.pad_l, win.pad_r);
-    return dnnl::convolution_forward::primitive_desc(desc, attr, c.engine());
-  };
-  dnnl::convolution_forward::primitive_desc pd;
-  size_t fused = create_with_tail(c, tail, make, pd);
+  ConvSpec s;
+  s.group = node.attrs.get_int("group", 1);
+  s.window = dnnl_window(window_geometry(node, spatial_dims(x.shape), spatial_dims(w.shape), WindowOptions{}));
+  s.bias = b != nullptr;
+  s.own = eltwise_of(fused_activation(node));
+  s.tail = fusable_tail(c, node.outputs[0], true);
+  memory::dims w_dims = weight_dims(w.shape, s.group);
+  memory::desc y_any = any_md(dnnl_dims(y.shape));
+  ConvPd pd;
+  size_t fused = create_with_tail(c, s.tail, [&](size_t n) { return conv_pd(c, s, n, any_md(dnnl_dims(x.shape)), w_dims, y_any); }, pd);
+  ConvSpec padded_spec = s;
+  std::optional<Padding> padding = is_direct(pd) ? std::nullopt : explicit_padding(x.shape, padded_spec.window);
+  if (padding) {
+    try {
+      ConvPd padded_pd = conv_pd(c, padded_spec, fused, any_md(dnnl_dims(padding->shape)), w_dims, y_any);
+      if (is_direct(padded_pd)) pd = padded_pd, s = padded_spec;
+    } catch (const dnnl::error&) {
+    }
+    if (!is_direct(pd)) padding.reset();
+  }
   const FusedTail* residual = nullptr;
   for (size_t i = 0; i < fused; ++i)
-    if (tail[i].residual >= 0) residual = &tail[i];
+    if (s.tail[i].residual >= 0) residual = &s.tail[i];
 
+  TensorRef src = padding ? padded_input(c, node.inputs[0], *padding, pd.src_desc()) : c.in_layout(node.inputs[0], pd.src_desc());
+  TensorRef dst = conv_destination(c, tail_result(g, node.outputs[0], s.tail, fused), residual, pd.dst_desc());
+  if (auto parts = parts_of(c, s, fused, pd, *w.data, b, src, dst)) return c.push_parallel(*parts);
   std::vector<std::pair<int, TensorRef>> args{
-      {DNNL_ARG_SRC, c.in_layout(node.inputs[0], pd.src_desc())},
-      {DNNL_ARG_WEIGHTS, c.prepare(*w.data, plain_md(Shape(w_dims.begin(), w_dims.end())), pd.weights_desc())}};
+      {DNNL_ARG_SRC, src},
+      {DNNL_ARG_WEIGHTS, c.prepare(*w.data, plain_md(Shape(w_dims.begin(), w_dims.end())), pd.weights_desc())},
+      {DNNL_ARG_DST, dst}};
   if (b) args.emplace_back(DNNL_ARG_BIAS, with_md(c.input(node.inputs[2]), pd.bias_desc()));
-  int result = tail_result(g, node.outputs[0], tail, fused);
-  args.emplace_back(DNNL_ARG_DST, conv_destination(c, result, residual, pd.dst_desc()));
   c.push(pd, std::move(args));
 }
 

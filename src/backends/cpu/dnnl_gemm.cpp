@@ -1,8 +1,10 @@
 // Gemm on oneDNN matmul: Y = alpha * op(A) op(B) + beta * C. Transposes are strided
 // descriptors; a constant B is reordered once into oneDNN's preferred layout with
 // alpha folded in; a constant C becomes the bias beta * C (broadcast by its shape);
-// the fused activation and following activations are post-ops. A non-constant B with
-// alpha != 1, or a non-constant C with beta != 1, runs the reference kernel.
+// the fused activation and following activations are post-ops. With a constant B
+// the output columns are split into parts run in parallel on the device's threads.
+// A non-constant B with alpha != 1, or a non-constant C with beta != 1, runs the
+// reference kernel.
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 
@@ -10,10 +12,15 @@ namespace tandem::cpu {
 
 namespace {
 
+using MatMulPd = dnnl::matmul::primitive_desc;
+constexpr int64_t kColumnAlign = 8;
+
 struct GemmSpec {
   int64_t m = 0, n = 0, k = 0;
   bool trans_a = false, trans_b = false;
   float alpha = 1, beta = 1;
+  std::optional<Eltwise> own;
+  std::vector<FusedTail> tail;
 };
 
 GemmSpec gemm_spec(const Node& node, const Graph& g) {
@@ -26,16 +33,85 @@ GemmSpec gemm_spec(const Node& node, const Graph& g) {
   s.m = s.trans_a ? a[1] : a[0];
   s.k = s.trans_a ? a[0] : a[1];
   s.n = g.output(node, 0).shape[1];
+  s.own = eltwise_of(fused_activation(node));
   return s;
 }
 
-// beta * C as a bias of shape (1 or M, 1 or N).
-Tensor scaled_bias(const Tensor& c_data, float beta) {
-  Tensor bias(DType::f32, pad_rank(c_data.shape(), 2));
+// oneDNN 2.6's fast matmul takes only a (1, N) bias; any other broadcast of it is
+// added by a binary post-op instead (the matmul's own bias would run a slow kernel).
+bool bias_is_row(const memory::desc& bias, const memory::desc& dst) {
+  return bias.is_zero() || (bias.dims()[0] == 1 && bias.dims()[1] == dst.dims()[1]);
+}
+
+int bias_arg(const memory::desc& bias, const memory::desc& dst) {
+  return bias_is_row(bias, dst) ? DNNL_ARG_BIAS : (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1);
+}
+
+MatMulPd matmul_pd(SegmentCompiler& c, const GemmSpec& s, size_t fused, const memory::desc& src,
+                   const memory::desc& weights, const memory::desc& bias, const memory::desc& dst) {
+  dnnl::post_ops bias_op;
+  if (!bias_is_row(bias, dst)) bias_op.append_binary(dnnl::algorithm::binary_add, bias);
+  dnnl::primitive_attr attr = base_attr();
+  attr.set_post_ops(make_post_ops(s.own, s.tail, fused, bias_op));
+  memory::desc row_bias = bias_is_row(bias, dst) ? bias : memory::desc();
+  return MatMulPd(dnnl::matmul::desc(src, weights, row_bias, dst), attr, c.engine());
+}
+
+// beta * C as a bias of shape (1, 1), (1, N) or (M, N): a column (M, 1) is widened,
+// as oneDNN adds it only with a slow kernel.
+Tensor scaled_bias(const Tensor& c_data, float beta, int64_t n) {
+  Shape shape = pad_rank(c_data.shape(), 2);
+  bool column = shape[0] > 1 && shape[1] == 1;
+  Tensor bias(DType::f32, {shape[0], column ? n : shape[1]});
   const float* src = c_data.data<float>();
   float* dst = bias.data<float>();
-  for (int64_t i = 0; i < bias.numel(); ++i) dst[i] = beta * src[i];
+  for (int64_t i = 0; i < bias.numel(); ++i) dst[i] = beta * src[column ? i / n : i];
   return bias;
+}
+
+// Columns [n0, n1) of a (rows, N) matrix stored with element strides (row, col), as a
+// plain (rows, n1 - n0) tensor; a broadcast column (N = 1) is kept whole.
+Tensor columns(const float* data, int64_t rows, int64_t row_stride, int64_t col_stride, int64_t n0, int64_t n1) {
+  Tensor part(DType::f32, {rows, n1 - n0});
+  float* dst = part.data<float>();
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = n0; j < n1; ++j) *dst++ = data[r * row_stride + j * col_stride];
+  return part;
+}
+
+dnnl::primitive_attr alpha_scale(float alpha) {
+  dnnl::primitive_attr attr;
+  if (alpha != 1) attr.set_output_scales(0, {alpha});
+  return attr;
+}
+
+// The Gemm with a constant B as parallel parts over output columns: each with its
+// columns of alpha * op(B), of the bias and of Y.
+std::optional<std::vector<SegmentCompiler::Part>> column_parts(SegmentCompiler& c, const GemmSpec& s, size_t fused,
+                                                                const Tensor& b, const std::optional<Tensor>& bias,
+                                                                const TensorRef& src, const TensorRef& dst) {
+  int64_t blocks = s.n / kColumnAlign, parts = std::min<int64_t>(c.tasks(), blocks);
+  if (parts < 2 || (bias && bias->dim(0) != 1)) return std::nullopt;
+  std::vector<SegmentCompiler::Part> all;
+  for (int64_t i = 0; i < parts; ++i) {
+    int64_t n0 = blocks * i / parts * kColumnAlign, n1 = i + 1 == parts ? s.n : blocks * (i + 1) / parts * kColumnAlign;
+    Tensor weights = columns(b.data<float>(), s.k, s.trans_b ? 1 : s.n, s.trans_b ? s.k : 1, n0, n1);
+    TensorRef part_dst = dst;
+    part_dst.offset += static_cast<size_t>(n0) * sizeof(float);
+    part_dst.md = strided_md({s.m, n1 - n0}, {s.n, 1});
+    std::optional<TensorRef> part_bias;
+    if (bias) part_bias = c.constant(bias->dim(1) == 1 ? *bias : columns(bias->data<float>(), 1, s.n, 1, n0, n1));
+    MatMulPd pd = matmul_pd(c, s, fused, src.md, any_md({s.k, n1 - n0}), part_bias ? part_bias->md : memory::desc(),
+                            part_dst.md);
+    if (is_reference_impl(pd)) return std::nullopt;
+    std::vector<std::pair<int, TensorRef>> args{
+        {DNNL_ARG_SRC, src},
+        {DNNL_ARG_WEIGHTS, c.prepare(weights, plain_md(weights.shape()), pd.weights_desc(), alpha_scale(s.alpha))},
+        {DNNL_ARG_DST, part_dst}};
+    if (part_bias) args.emplace_back(bias_arg(part_bias->md, part_dst.md), *part_bias);
+    all.push_back({pd, std::move(args)});
+  }
+  return all;
 }
 
 }  // namespace
@@ -44,39 +120,31 @@ void lower_gemm(SegmentCompiler& c, const Node& node) {
   const Graph& g = c.graph();
   GemmSpec s = gemm_spec(node, g);
   const Value& b = g.value(node.inputs[1]);
-  const Value* bias_value = s.beta != 0 ? g.input(node, 2) : nullptr;
-  bool b_constant = b.is_constant();
-  if ((!b_constant && s.alpha != 1) || (bias_value && !bias_value->is_constant() && s.beta != 1))
+  const Value* c_value = s.beta != 0 ? g.input(node, 2) : nullptr;
+  if ((!b.is_constant() && s.alpha != 1) || (c_value && !c_value->is_constant() && s.beta != 1))
     return lower_reference(c, node);
+  s.tail = fusable_tail(c, node.outputs[0], false);
 
   memory::desc src_md = strided_md({s.m, s.k}, s.trans_a ? memory::dims{1, s.m} : memory::dims{s.k, 1});
   memory::desc b_md = strided_md({s.k, s.n}, s.trans_b ? memory::dims{1, s.k} : memory::dims{s.n, 1});
-  memory::desc bias_md = bias_value ? plain_md(pad_rank(bias_value->shape, 2)) : memory::desc();
+  std::optional<Tensor> bias;
+  if (c_value && c_value->is_constant()) bias = scaled_bias(*c_value->data, s.beta, s.n);
+  memory::desc bias_md = bias ? plain_md(bias->shape()) : c_value ? plain_md(pad_rank(c_value->shape, 2)) : memory::desc();
   memory::desc dst_md = plain_md({s.m, s.n});
-  std::optional<Eltwise> own = eltwise_of(fused_activation(node));
-  std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], false);
-  auto make = [&](size_t count) {
-    dnnl::primitive_attr attr = base_attr();
-    attr.set_post_ops(make_post_ops(own, tail, count));
-    dnnl::matmul::desc desc(src_md, b_constant ? any_md({s.k, s.n}) : b_md, bias_md, dst_md);
-    return dnnl::matmul::primitive_desc(desc, attr, c.engine());
-  };
-  dnnl::matmul::primitive_desc pd;
-  size_t fused = create_with_tail(c, tail, make, pd);
+  memory::desc weights_md = b.is_constant() ? any_md({s.k, s.n}) : b_md;
+  MatMulPd pd;
+  size_t fused = create_with_tail(c, s.tail, [&](size_t n) { return matmul_pd(c, s, n, src_md, weights_md, bias_md, dst_md); }, pd);
 
-  std::vector<std::pair<int, TensorRef>> args{{DNNL_ARG_SRC, with_md(c.plain(node.inputs[0]), src_md)}};
-  if (b_constant) {
-    dnnl::primitive_attr scale;
-    if (s.alpha != 1) scale.set_output_scales(0, {s.alpha});
-    args.emplace_back(DNNL_ARG_WEIGHTS, c.prepare(*b.data, b_md, pd.weights_desc(), scale));
-  } else {
-    args.emplace_back(DNNL_ARG_WEIGHTS, with_md(c.plain(node.inputs[1]), b_md));
-  }
-  if (bias_value)
-    args.emplace_back(DNNL_ARG_BIAS, with_md(bias_value->is_constant() ? c.constant(scaled_bias(*bias_value->data, s.beta))
-                                                                        : c.plain(node.inputs[2]),
-                                             bias_md));
-  args.emplace_back(DNNL_ARG_DST, c.output(tail_result(g, node.outputs[0], tail, fused), dst_md));
+  TensorRef src = with_md(c.plain(node.inputs[0]), src_md);
+  TensorRef dst = c.output(tail_result(g, node.outputs[0], s.tail, fused), dst_md);
+  if (b.is_constant() && (!c_value || bias))
+    if (auto parts = column_parts(c, s, fused, *b.data, bias, src, dst)) return c.push_parallel(*parts);
+
+  std::vector<std::pair<int, TensorRef>> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}};
+  args.emplace_back(DNNL_ARG_WEIGHTS, b.is_constant() ? c.prepare(*b.data, b_md, pd.weights_desc(), alpha_scale(s.alpha))
+                                                      : with_md(c.plain(node.inputs[1]), b_md));
+  if (c_value)
+    args.emplace_back(bias_arg(bias_md, dst_md), with_md(bias ? c.constant(*bias) : c.plain(node.inputs[2]), bias_md));
   c.push(pd, std::move(args));
 }
 

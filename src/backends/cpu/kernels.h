@@ -1,6 +1,6 @@
-// Own data-movement kernels of the cpu backend (OpenMP-parallel, dtype-agnostic by
-// element size), for what oneDNN lacks: strided copies (Slice, Split, Transpose),
-// padding and gathering.
+// Own data-movement kernels of the cpu backend (dtype-agnostic by element size), for
+// what oneDNN lacks: strided copies (Slice, Split, Transpose), padding and gathering.
+// They run on one thread: in CNNs they move little data.
 #pragma once
 #include <cstddef>
 #include <cstdint>

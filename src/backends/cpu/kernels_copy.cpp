@@ -13,8 +13,6 @@ namespace tandem::cpu {
 
 namespace {
 
-constexpr size_t kParallelBytes = 1 << 16;  // below this, threads cost more than they save
-
 struct SimpleView {
   std::vector<int64_t> shape, strides;
 };
@@ -79,7 +77,6 @@ void strided_copy(const std::byte* src, const Shape& shape, const std::vector<in
   const auto row_bytes = static_cast<size_t>(row) * elem_size;
   with_element_bits(elem_size, [&](auto element) {
     using E = decltype(element);
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(rows) * row_bytes >= kParallelBytes)
     for (int64_t r = 0; r < rows; ++r) {
       int64_t offset = 0;
       for (size_t k = rank - 1, rest = static_cast<size_t>(r); k-- > 0;) {

@@ -11,8 +11,6 @@ namespace tandem::cpu {
 
 namespace {
 
-constexpr size_t kParallelBytes = 1 << 16;
-
 // Indices as non-negative int64s; fails InvalidInput naming the node when one is out of range.
 std::vector<int64_t> checked_indices(const Node& node, const std::byte* raw, DType dtype, int64_t count, int64_t extent) {
   std::vector<int64_t> indices(static_cast<size_t>(count));
@@ -32,7 +30,6 @@ void gather_rows(const std::byte* data, int64_t outer, int64_t extent, size_t in
                  const std::vector<int64_t>& indices, std::byte* dst) {
   const auto count = static_cast<int64_t>(indices.size());
   const int64_t total = outer * count;
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(total) * inner_bytes >= kParallelBytes)
   for (int64_t t = 0; t < total; ++t) {
     int64_t o = t / count, j = t % count;
     int64_t row = o * extent + indices[static_cast<size_t>(j)];

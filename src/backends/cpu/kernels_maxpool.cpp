@@ -1,5 +1,5 @@
 // MaxPool with the Indices output (oneDNN's inference pooling has none): over the
-// plain (N, C, D1..Dk) input, 1-3 spatial dims, planes in parallel. Each index is the
+// plain (N, C, D1..Dk) input, 1-3 spatial dims. Each index is the
 // flat position in the whole input, row-major (storage_order 0) or with the first
 // spatial dim fastest within a plane (storage_order 1); ties keep the first maximum.
 #include <limits>
@@ -49,7 +49,6 @@ std::pair<float, int64_t> window_max(const MaxPoolPlan& p, const float* src, int
 
 void max_pool_with_indices(const MaxPoolPlan& p, const float* x, float* y, int64_t* indices) {
   const int64_t in_plane = p.w.input_elements(), out_plane = p.w.output_elements();
-#pragma omp parallel for schedule(static)
   for (int64_t plane = 0; plane < p.planes; ++plane) {
     const float* src = x + plane * in_plane;
     int64_t out = plane * out_plane;

@@ -11,8 +11,6 @@ namespace tandem::cpu {
 
 namespace {
 
-constexpr size_t kParallelBytes = 1 << 16;
-
 // A run of the last dim: `count` outputs from `source` on (consecutive), or fills.
 struct Run {
   int64_t out = 0, source = -1, count = 0;
@@ -68,7 +66,6 @@ void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, s
     E value;
     std::memcpy(&value, fill_value, sizeof(E));
     const E* from = reinterpret_cast<const E*>(src);
-#pragma omp parallel for schedule(static) if (static_cast<size_t>(rows * row) * elem_size >= kParallelBytes)
     for (int64_t r = 0; r < rows; ++r) {
       E* to = reinterpret_cast<E*>(dst) + r * row;
       int64_t base = 0;

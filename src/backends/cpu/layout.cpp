@@ -18,11 +18,29 @@ memory::dims dnnl_dims(const Shape& shape) {
   return memory::dims(shape.begin(), shape.end());
 }
 
+Shape dims_of(const memory::desc& md) {
+  memory::dims dims = md.dims();
+  return Shape(dims.begin(), dims.end());
+}
+
 memory::desc plain_md(const Shape& shape, DType dtype) {
   memory::dims dims = dnnl_dims(shape);
   memory::dims strides(dims.size(), 1);
   for (size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * std::max<memory::dim>(dims[i], 1);
   return memory::desc(dims, dnnl_type(dtype).value(), strides);
+}
+
+memory::desc blocked8_md(const Shape& shape) {
+  using tag = memory::format_tag;
+  tag t = shape.size() == 3 ? tag::aBc8b : shape.size() == 4 ? tag::aBcd8b : tag::aBcde8b;
+  return memory::desc(dnnl_dims(shape), memory::data_type::f32, t);
+}
+
+std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape) {
+  if (is_plain(md)) return plain_md(shape);
+  Shape dims = dims_of(md);
+  if (dims.size() >= 3 && dims.size() <= 5 && md == blocked8_md(dims)) return blocked8_md(shape);
+  return std::nullopt;
 }
 
 memory::desc strided_md(const memory::dims& dims, const memory::dims& strides) {

@@ -15,8 +15,15 @@ using dnnl::memory;
 std::optional<memory::data_type> dnnl_type(DType dtype);
 // Dims for oneDNN: a scalar (rank 0) becomes {1}.
 memory::dims dnnl_dims(const Shape& shape);
+// The dims of `md` as a shape.
+Shape dims_of(const memory::desc& md);
 // Dense row-major f32 (or `dtype`) descriptor of `shape`.
 memory::desc plain_md(const Shape& shape, DType dtype = DType::f32);
+// f32 (N, C, spatial...) blocked by 8 channels (nCw8c, nChw8c, nCdhw8c), the layout
+// oneDNN's AVX2 kernels prefer; rank 3 to 5.
+memory::desc blocked8_md(const Shape& shape);
+// The layout of `md` (plain or blocked8) for other dims; nullopt for other layouts.
+std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape);
 // Row-major descriptor of `dims` with explicit element strides.
 memory::desc strided_md(const memory::dims& dims, const memory::dims& strides);
 // True when `md` lays its elements out densely in row-major order (strides of

@@ -10,11 +10,12 @@ namespace tandem::cpu {
 
 using Lowering = void (*)(SegmentCompiler& c, const Node& node);
 
-// nullptr when the cpu backend does not run `op`.
+// The lowering of `op`: its own when the cpu backend has one, else the op's reference
+// kernel (lower_reference) for any op tandem knows; nullptr for unknown ops.
 Lowering find_lowering(std::string_view op);
 
 void lower_conv(SegmentCompiler& c, const Node& node);             // dnnl_conv.cpp
-void lower_pool(SegmentCompiler& c, const Node& node);             // dnnl_pool.cpp
+void lower_pool(SegmentCompiler& c, const Node& node);             // kernels_pool.cpp
 void lower_eltwise(SegmentCompiler& c, const Node& node);          // dnnl_eltwise.cpp
 void lower_binary(SegmentCompiler& c, const Node& node);           // dnnl_binary.cpp
 void lower_sum(SegmentCompiler& c, const Node& node);              // dnnl_binary.cpp
@@ -24,6 +25,7 @@ void lower_softmax(SegmentCompiler& c, const Node& node);          // dnnl_softm
 void lower_lrn(SegmentCompiler& c, const Node& node);              // dnnl_lrn.cpp
 void lower_batchnorm(SegmentCompiler& c, const Node& node);        // dnnl_batchnorm.cpp
 void lower_concat(SegmentCompiler& c, const Node& node);           // dnnl_concat.cpp
+void lower_reduce(SegmentCompiler& c, const Node& node);           // dnnl_reduce.cpp
 void lower_view(SegmentCompiler& c, const Node& node);             // kernels_view.cpp
 void lower_folded(SegmentCompiler& c, const Node& node);           // kernels_view.cpp
 void lower_slice(SegmentCompiler& c, const Node& node);            // kernels_copy.cpp

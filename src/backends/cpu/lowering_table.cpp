@@ -2,6 +2,7 @@
 #include <map>
 
 #include "backends/cpu/lowering.h"
+#include "ops/op.h"
 
 namespace tandem::cpu {
 
@@ -41,10 +42,15 @@ Lowering find_lowering(std::string_view op) {
       {"Gather", lower_gather},
       {"Constant", lower_folded},
       {"Shape", lower_folded},
-      {"Cast", lower_reference},
+      {"ReduceMean", lower_reduce},
+      {"ReduceSum", lower_reduce},
+      {"ReduceMax", lower_reduce},
   };
   auto it = table.find(op);
-  return it == table.end() ? nullptr : it->second;
+  if (it != table.end()) return it->second;
+  // Ops without a cpu lowering yet (Cast, and any op added later) run their
+  // reference kernel, so that a model never fails on the cpu device for want of one.
+  return find_op(op) ? lower_reference : nullptr;
 }
 
 }  // namespace tandem::cpu

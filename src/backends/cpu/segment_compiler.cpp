@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
+#include "ops/op.h"
 #include "tandem/error.h"
 
 namespace tandem::cpu {
@@ -17,16 +19,10 @@ static memory::desc md_of(DType dtype, const Shape& shape) {
 
 static size_t bytes_of(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
-static dnnl::primitive_attr user_scratchpad() {
-  dnnl::primitive_attr attr;
-  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  return attr;
-}
-
 SegmentCompiler::SegmentCompiler(const Segment& segment, const dnnl::engine& engine, const dnnl::stream& stream,
-                                 std::string device, int threads)
+                                 std::string device, std::shared_ptr<ThreadPool> pool)
     : segment_(segment), graph_(*segment.graph), engine_(engine), stream_(stream), device_(std::move(device)),
-      threads_(threads) {
+      pool_(std::move(pool)) {
   for (size_t p = 0; p < segment.nodes.size(); ++p) {
     int n = segment.nodes[p];
     positions_[n] = static_cast<int>(p);
@@ -48,6 +44,7 @@ SegmentCompiler::SegmentCompiler(const Segment& segment, const dnnl::engine& eng
     segment_outputs_[segment.outputs[i]] = static_cast<int>(i);
     output_buffer_of_[segment.outputs[i]] = buffer;
   }
+  plan_concats();
 }
 
 std::unique_ptr<Executable> SegmentCompiler::compile() {
@@ -61,7 +58,7 @@ std::unique_ptr<Executable> SegmentCompiler::compile() {
       fail(ErrorKind::Internal, device_ + ": segment output '" + graph_.value(value).name + "' was never computed");
   out_.segment = segment_;
   out_.device = device_;
-  out_.threads = threads_;
+  out_.pool = pool_;
   out_.engine = engine_;
   out_.stream = stream_;
   return make_cpu_executable(std::move(out_));
@@ -83,6 +80,7 @@ void SegmentCompiler::lower_node() {
   if (!lowering) fail(ErrorKind::Unsupported, device_ + ": no kernel for " + describe(node));
   std::vector<int> before;
   for (auto& [value, ref] : held_) before.push_back(value);
+  tasks_ = tasks_for(node);
   try {
     lowering(*this, node);
   } catch (const dnnl::error& e) {
@@ -92,6 +90,15 @@ void SegmentCompiler::lower_node() {
     if (is_segment_output(value) && !std::binary_search(before.begin(), before.end(), value) &&
         ref.buffer != output_buffer_of_.at(value))
       copy_to_output(value);
+}
+
+int SegmentCompiler::tasks_for(const Node& node) const {
+  constexpr double kFlopsPerMicro = 40e3;  // one core, roughly
+  constexpr double kBytesPerMicro = 4e3;
+  constexpr double kSmallMicros = 25;      // below this, waking threads costs more than it saves
+  NodeCost cost = node_cost(node, graph_);
+  double micros = cost.flops / kFlopsPerMicro + (cost.input_bytes + cost.weight_bytes + cost.output_bytes) / kBytesPerMicro;
+  return micros < kSmallMicros ? 1 : pool_->threads();
 }
 
 const std::vector<int>& SegmentCompiler::consumers(int value) const {
@@ -149,16 +156,20 @@ TensorRef SegmentCompiler::in_layout(int value, const memory::desc& md) {
 }
 
 TensorRef SegmentCompiler::reorder(const TensorRef& src, const memory::desc& md) {
-  TensorRef dst = scratch(src.dtype, src.shape, md, is_plain(md));
+  TensorRef dst = scratch(src.dtype, src.shape, md);
   copy(src, dst);
   return dst;
 }
 
 TensorRef SegmentCompiler::output(int value, const memory::desc& md) {
+  if (std::optional<TensorRef> slot = concat_slot(value, md)) {
+    define(value, *slot);
+    return *slot;
+  }
   const Value& v = graph_.value(value);
   TensorRef t = is_segment_output(value) && (md.is_zero() || is_plain(md))
                     ? ref_on(output_buffer_of_.at(value), v.dtype, v.shape, md)
-                    : scratch(v.dtype, v.shape, md, md.is_zero() || is_plain(md));
+                    : scratch(v.dtype, v.shape, md);
   define(value, t);
   return t;
 }
@@ -170,8 +181,8 @@ TensorRef SegmentCompiler::output_plain(int value) {
 
 TensorRef SegmentCompiler::output_inplace(int value, const TensorRef& src) {
   if (is_segment_output(value) || !dead_from(src, position_ + 1)) return output(value, src.md);
-  const Value& v = graph_.value(value);
-  TensorRef t = ref_on(src.buffer, v.dtype, v.shape, src.md);
+  TensorRef t = src;
+  t.shape = graph_.value(value).shape;
   define(value, t);
   return t;
 }
@@ -193,11 +204,9 @@ void SegmentCompiler::alias(int value, const TensorRef& src) {
   define(value, view);
 }
 
-TensorRef SegmentCompiler::scratch(DType dtype, const Shape& shape, const memory::desc& md, bool plain) {
+TensorRef SegmentCompiler::scratch(DType dtype, const Shape& shape, const memory::desc& md) {
   size_t bytes = md.is_zero() ? static_cast<size_t>(num_elements(shape)) * dtype_size(dtype) : md.get_size();
-  TensorRef t = ref_on(new_buffer(BufferKind::Arena, bytes), dtype, shape, md);
-  t.plain = plain;
-  return t;
+  return ref_on(new_buffer(BufferKind::Arena, bytes), dtype, shape, md);
 }
 
 TensorRef SegmentCompiler::constant(const Tensor& data) {
@@ -221,14 +230,25 @@ TensorRef SegmentCompiler::prepare(const Tensor& data, const memory::desc& src_m
   return t;
 }
 
-void SegmentCompiler::push(const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, TensorRef>> args) {
+std::unique_ptr<Step> SegmentCompiler::primitive_step(const dnnl::primitive_desc_base& pd,
+                                                      std::vector<std::pair<int, TensorRef>> args) {
   memory::desc scratchpad = pd.scratchpad_desc();
   if (scratchpad.get_size() > 0)
-    args.emplace_back(DNNL_ARG_SCRATCHPAD, scratch(DType::u8, {static_cast<int64_t>(scratchpad.get_size())},
-                                                   scratchpad, false));
+    args.emplace_back(DNNL_ARG_SCRATCHPAD, scratch(DType::u8, {static_cast<int64_t>(scratchpad.get_size())}, scratchpad));
   int step = static_cast<int>(out_.steps.size());
   for (auto& [arg, t] : args) touch(t, step);
-  out_.steps.push_back(std::make_unique<PrimitiveStep>(position_, dnnl::primitive(pd.get()), std::move(args)));
+  return std::make_unique<PrimitiveStep>(position_, dnnl::primitive(pd.get()), std::move(args));
+}
+
+void SegmentCompiler::push(const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, TensorRef>> args) {
+  out_.steps.push_back(primitive_step(pd, std::move(args)));
+}
+
+void SegmentCompiler::push_parallel(const std::vector<Part>& parts) {
+  if (parts.size() == 1) return push(parts[0].pd, parts[0].args);
+  std::vector<std::unique_ptr<Step>> steps;
+  for (const Part& part : parts) steps.push_back(primitive_step(part.pd, part.args));
+  out_.steps.push_back(std::make_unique<ParallelStep>(position_, std::move(steps)));
 }
 
 void SegmentCompiler::push_kernel(Kernel kernel, const std::vector<TensorRef>& tensors) {
@@ -259,7 +279,13 @@ TensorRef SegmentCompiler::with_layout(TensorRef t, const memory::desc& md) {
 }
 
 TensorRef SegmentCompiler::ref_on(int buffer, DType dtype, const Shape& shape, const memory::desc& md) {
-  return TensorRef{buffer, dtype, shape, md, md.is_zero() || is_plain(md)};
+  TensorRef t;
+  t.buffer = buffer;
+  t.dtype = dtype;
+  t.shape = shape;
+  t.md = md;
+  t.plain = md.is_zero() || is_plain(md);
+  return t;
 }
 
 void SegmentCompiler::copy_to_output(int value) {
@@ -274,7 +300,7 @@ void SegmentCompiler::copy(const TensorRef& src, const TensorRef& dst) {
                 {src, dst});
     return;
   }
-  push(dnnl::reorder::primitive_desc(engine_, src.md, engine_, dst.md, user_scratchpad()),
+  push(dnnl::reorder::primitive_desc(engine_, src.md, engine_, dst.md, base_attr()),
        {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
 }
 

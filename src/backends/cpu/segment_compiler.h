@@ -5,6 +5,7 @@
 // row-major). Lowerings (dnnl_*.cpp, kernels_*.cpp) use this class's helpers.
 #pragma once
 #include <map>
+#include <optional>
 #include <set>
 
 #include "backends/cpu/cpu_executable.h"
@@ -15,7 +16,7 @@ namespace tandem::cpu {
 class SegmentCompiler {
  public:
   SegmentCompiler(const Segment& segment, const dnnl::engine& engine, const dnnl::stream& stream,
-                  std::string device, int threads);
+                  std::string device, std::shared_ptr<ThreadPool> pool);
   std::unique_ptr<Executable> compile();
 
   const Graph& graph() const { return graph_; }
@@ -23,6 +24,9 @@ class SegmentCompiler {
   const std::string& device() const { return device_; }
   // Position (index into segment.nodes) of the node being lowered.
   int position() const { return position_; }
+  // How many parallel parts the node being lowered should be split into: the
+  // device's threads, or 1 for nodes too small to gain from more.
+  int tasks() const { return tasks_; }
 
   // --- values and their uses
   bool is_segment_output(int value) const { return segment_outputs_.count(value) != 0; }
@@ -61,7 +65,7 @@ class SegmentCompiler {
   // and layout (copied when `value` is a segment output).
   void alias(int value, const TensorRef& src);
   // A fresh arena tensor (scratch or staging).
-  TensorRef scratch(DType dtype, const Shape& shape, const memory::desc& md, bool plain);
+  TensorRef scratch(DType dtype, const Shape& shape, const memory::desc& md);
 
   // --- constants
   // A constant owned by the executable.
@@ -74,11 +78,27 @@ class SegmentCompiler {
   // --- steps
   // Adds a primitive built from `pd` (whose attr must use a user scratchpad).
   void push(const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, TensorRef>> args);
-  // Adds an own kernel touching `tensors` (read or written).
+  // Adds an own kernel touching `tensors` (read or written). It may split its work
+  // across ctx.pool.
   void push_kernel(Kernel kernel, const std::vector<TensorRef>& tensors);
+  // One primitive of a step split into independent parts.
+  struct Part {
+    dnnl::primitive_desc_base pd;
+    std::vector<std::pair<int, TensorRef>> args;
+  };
+  // Adds a step whose parts run in parallel on the device's threads.
+  void push_parallel(const std::vector<Part>& parts);
   // Node `node_index` is computed by the node being lowered: it is skipped and
   // reports 0 µs.
   void fuse(int node_index);
+  // Copies `src` into `dst` (same dims; a reorder when layouts differ).
+  void copy(const TensorRef& src, const TensorRef& dst);
+
+  // --- concat in place (concat_in_place.cpp)
+  // When the producers of `node`'s inputs wrote them into its output buffer: copies
+  // the inputs that are elsewhere into their slices, defines the output and returns
+  // true. False when no input was written in place.
+  bool finish_concat_in_place(const Node& node);
 
  private:
   void lower_node();
@@ -89,14 +109,30 @@ class SegmentCompiler {
   static TensorRef with_layout(TensorRef t, const memory::desc& md);
   TensorRef ref_on(int buffer, DType dtype, const Shape& shape, const memory::desc& md);
   void copy_to_output(int value);
-  void copy(const TensorRef& src, const TensorRef& dst);
+  // One task for nodes too small to gain from more threads (estimated from their cost).
+  int tasks_for(const Node& node) const;
+  std::unique_ptr<Step> primitive_step(const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, TensorRef>> args);
+
+  // A Concat along channels at batch 1 whose inputs are produced here, read only by
+  // it: producers write straight into slices of its output buffer (all in one
+  // layout: plain, or blocked by 8 channels when every slice starts at a multiple of 8).
+  struct ConcatGroup {
+    Shape shape;                   // the concat's output
+    std::vector<int64_t> offsets;  // first channel of each input
+    bool blockable = false;
+    int buffer = -1;               // set by the first producer writing in place
+    memory::desc layout;           // of the whole output, set with `buffer`
+  };
+  void plan_concats();
+  std::optional<TensorRef> concat_slot(int value, const memory::desc& md);
+  TensorRef slice_of(const ConcatGroup& group, size_t input, const Shape& shape) const;
 
   const Segment& segment_;
   const Graph& graph_;
   dnnl::engine engine_;
   dnnl::stream stream_;
   std::string device_;
-  int threads_;
+  std::shared_ptr<ThreadPool> pool_;
   CompiledSegment out_;
 
   int position_ = 0;
@@ -108,6 +144,9 @@ class SegmentCompiler {
   std::map<int, std::vector<TensorRef>> copies_;  // value -> copies in other layouts
   std::map<int, std::vector<int>> buffer_values_;  // buffer -> values living in it
   std::map<int, int> output_buffer_of_;   // value -> Output buffer
+  int tasks_ = 1;                         // see tasks()
+  std::map<int, ConcatGroup> concat_groups_;             // Concat node index -> group
+  std::map<int, std::pair<int, size_t>> concat_inputs_;  // value -> (Concat node, input index)
 };
 
 }  // namespace tandem::cpu

@@ -1,0 +1,92 @@
+// Concat without copying: for a Concat along channels at batch 1, each input is a
+// contiguous slice of the output (in plain layout, and in the 8-channel blocked layout
+// when the slice starts at a multiple of 8). Producers of the inputs write straight
+// into those slices when their chosen layout is the group's; the Concat itself then
+// only copies the inputs that could not.
+#include "backends/cpu/segment_compiler.h"
+
+namespace tandem::cpu {
+
+namespace {
+
+constexpr int64_t kBlock = 8;
+
+}  // namespace
+
+void SegmentCompiler::plan_concats() {
+  for (int n : segment_.nodes) {
+    const Node& node = graph_.nodes[static_cast<size_t>(n)];
+    if (node.op != "Concat" || node.outputs.size() != 1) continue;
+    const Value& y = graph_.value(node.outputs[0]);
+    auto rank = static_cast<int64_t>(y.shape.size());
+    int64_t axis = node.attrs.get_int("axis", 0);
+    if (y.dtype != DType::f32 || rank < 3 || rank > 5 || (axis != 1 && axis != 1 - rank) || y.shape[0] != 1 ||
+        is_segment_output(node.outputs[0]))
+      continue;
+    ConcatGroup group{y.shape, {}, true, -1, {}};
+    std::set<int> seen;
+    bool eligible = true;
+    int64_t channel = 0;
+    for (int in : node.inputs) {
+      const Value& v = graph_.value(in);
+      bool produced_here = false;
+      for (int m : segment_.nodes)
+        for (int out : graph_.nodes[static_cast<size_t>(m)].outputs) produced_here = produced_here || out == in;
+      eligible = eligible && produced_here && seen.insert(in).second && consumers(in).size() == 1 &&
+                 !is_segment_output(in) && v.dtype == DType::f32 && num_elements(v.shape) > 0;
+      group.offsets.push_back(channel);
+      group.blockable = group.blockable && channel % kBlock == 0;
+      channel += eligible ? v.shape[1] : 0;
+    }
+    if (!eligible) continue;
+    concat_groups_[n] = group;
+    for (size_t i = 0; i < node.inputs.size(); ++i) concat_inputs_[node.inputs[i]] = {n, i};
+  }
+}
+
+TensorRef SegmentCompiler::slice_of(const ConcatGroup& group, size_t input, const Shape& shape) const {
+  int64_t plane = num_elements(Shape(shape.begin() + 2, shape.end()));
+  TensorRef t;
+  t.buffer = group.buffer;
+  t.offset = static_cast<size_t>(group.offsets[input] * plane) * sizeof(float);
+  t.shape = shape;
+  t.plain = is_plain(group.layout);
+  t.md = t.plain ? plain_md(shape) : blocked8_md(shape);
+  return t;
+}
+
+std::optional<TensorRef> SegmentCompiler::concat_slot(int value, const memory::desc& md) {
+  auto it = concat_inputs_.find(value);
+  if (it == concat_inputs_.end()) return std::nullopt;
+  ConcatGroup& group = concat_groups_.at(it->second.first);
+  const Shape& shape = graph_.value(value).shape;
+  if (group.buffer < 0) {
+    bool plain = is_plain(md);
+    if (!plain && !(group.blockable && md == blocked8_md(shape))) return std::nullopt;
+    group.layout = plain ? plain_md(group.shape) : blocked8_md(group.shape);
+    group.buffer = new_buffer(BufferKind::Arena, group.layout.get_size());
+  }
+  TensorRef slice = slice_of(group, it->second.second, shape);
+  if (slice.md != md && !(slice.plain && is_plain(md))) return std::nullopt;
+  return slice;
+}
+
+bool SegmentCompiler::finish_concat_in_place(const Node& node) {
+  auto it = concat_groups_.find(segment_.nodes[static_cast<size_t>(position_)]);
+  if (it == concat_groups_.end() || it->second.buffer < 0) return false;
+  const ConcatGroup& group = it->second;
+  for (size_t i = 0; i < node.inputs.size(); ++i) {
+    TensorRef held = input(node.inputs[i]);
+    TensorRef slice = slice_of(group, i, held.shape);
+    if (held.buffer != slice.buffer || held.offset != slice.offset) copy(held, slice);
+  }
+  TensorRef whole;
+  whole.buffer = group.buffer;
+  whole.shape = group.shape;
+  whole.md = group.layout;
+  whole.plain = is_plain(group.layout);
+  define(node.outputs[0], whole);
+  return true;
+}
+
+}  // namespace tandem::cpu

@@ -1,0 +1,95 @@
+// Work claiming for the cpu device's threads: a generation-tagged task counter,
+// workers that spin briefly for new work and then sleep on it (futex via
+// std::atomic::wait).
+#include "backends/cpu/thread_pool.h"
+
+#include <omp.h>
+
+namespace tandem::cpu {
+
+namespace {
+
+constexpr int kSpins = 20000;  // polls of the counter before a worker sleeps (tens of µs)
+
+uint64_t generation_of(uint64_t state) { return state >> 32; }
+uint32_t index_of(uint64_t state) { return static_cast<uint32_t>(state); }
+
+void relax() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
+
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+ThreadPool::~ThreadPool() {
+  stop_.store(true);
+  state_.fetch_add(uint64_t{1} << 32);
+  state_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ThreadPool::run(int count, const std::function<void(int)>& task) {
+  if (workers_.empty() || count <= 1) {
+    for (int i = 0; i < count; ++i) task(i);
+    return;
+  }
+  std::lock_guard<std::mutex> turn(caller_);
+  task_.store(&task, std::memory_order_relaxed);
+  count_.store(count, std::memory_order_relaxed);
+  finished_.store(0, std::memory_order_relaxed);
+  uint64_t generation = generation_of(state_.load()) + 1;
+  state_.store(generation << 32);  // seq_cst: ordered before reading sleepers_
+  if (sleepers_.load() > 0) state_.notify_all();
+  drain(generation);
+  // Only tasks a worker has claimed can be outstanding here.
+  for (int spin = 0; finished_.load(std::memory_order_acquire) < count; ++spin)
+    if (spin < kSpins)
+      relax();
+    else
+      std::this_thread::yield();
+}
+
+void ThreadPool::drain(uint64_t generation) {
+  uint64_t state = state_.load(std::memory_order_acquire);
+  while (generation_of(state) == generation &&
+         index_of(state) < static_cast<uint32_t>(count_.load(std::memory_order_relaxed))) {
+    // Read before the claim: a successful claim proves no newer run replaced it.
+    const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
+    if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
+    (*task)(static_cast<int>(index_of(state)));
+    finished_.fetch_add(1, std::memory_order_release);
+    state = state_.load(std::memory_order_acquire);
+  }
+}
+
+void ThreadPool::work() {
+  omp_set_num_threads(1);
+  uint64_t seen = 0;
+  while (true) {
+    uint64_t state = state_.load(std::memory_order_acquire);
+    for (int spin = 0; generation_of(state) == seen && spin < kSpins; ++spin) {
+      relax();
+      state = state_.load(std::memory_order_acquire);
+    }
+    if (generation_of(state) == seen) {
+      sleepers_.fetch_add(1);
+      state_.wait(state);
+      sleepers_.fetch_sub(1);
+      continue;
+    }
+    if (stop_.load()) return;
+    seen = generation_of(state);
+    drain(seen);
+  }
+}
+
+SingleThreadedOneDnn::SingleThreadedOneDnn() : saved_(omp_get_max_threads()) { omp_set_num_threads(1); }
+
+SingleThreadedOneDnn::~SingleThreadedOneDnn() { omp_set_num_threads(saved_); }
+
+}  // namespace tandem::cpu

@@ -1,0 +1,58 @@
+// The cpu device's threads. run(count, task) splits work into independent tasks that
+// the caller and the workers claim one at a time; the caller never waits for a
+// worker that has not started, so a worker descheduled by a busy machine costs
+// speed, not a stall (OpenMP's fork-join waits for every thread at each region).
+// oneDNN itself runs single-threaded on each of these threads.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace tandem::cpu {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads);  // the caller plus threads - 1 workers
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+  // Runs task(i) for every i in [0, count) and returns when all have finished.
+  // Concurrent callers take turns; a task must not call run itself.
+  void run(int count, const std::function<void(int)>& task);
+
+ private:
+  void work();
+  // Claims and runs tasks of generation `generation` until none is left.
+  void drain(uint64_t generation);
+
+  std::vector<std::thread> workers_;
+  std::mutex caller_;  // one run at a time
+  // (generation << 32) | next task index; a claim is a compare-and-swap on both.
+  std::atomic<uint64_t> state_{0};
+  std::atomic<int> finished_{0};
+  std::atomic<int> sleepers_{0};
+  std::atomic<bool> stop_{false};
+  std::atomic<const std::function<void(int)>*> task_{nullptr};
+  std::atomic<int> count_{0};
+};
+
+// While alive, the calling thread runs oneDNN single-threaded (its OpenMP thread
+// count is 1): primitives are created and executed that way, parallelism comes from
+// ThreadPool.
+class SingleThreadedOneDnn {
+ public:
+  SingleThreadedOneDnn();
+  ~SingleThreadedOneDnn();
+  SingleThreadedOneDnn(const SingleThreadedOneDnn&) = delete;
+  SingleThreadedOneDnn& operator=(const SingleThreadedOneDnn&) = delete;
+
+ private:
+  int saved_;
+};
+
+}  // namespace tandem::cpu

@@ -381,6 +381,12 @@ void add_movement_cases() {
     int y = b.node("Conv", {b.input("x", {1, 4, 6, 6}), b.weights("w", {16, 4, 3, 3})});
     b.output(b.node("ReduceMean", {y}, attrs({{"axes", I{2, 3}}, {"keepdims", int64_t{0}}})));
   });
+  add("ReduceSum_noop_empty_axes", [](GraphBuilder& b) {
+    b.output(b.node("ReduceSum", {b.input("x", {3, 2, 2}), b.ints("axes", {})}, attrs({{"noop_with_empty_axes", int64_t{1}}})));
+  }, kExact);
+  add("Reshape_empty_tensor", [](GraphBuilder& b) {
+    b.output(b.node("Reshape", {b.input("x", {0, 3, 4}), b.ints("shape", {3, 4, 0})}, attrs({{"allowzero", int64_t{1}}})));
+  }, kExact);
   add_node("Cast_to_int64", "Cast", {{2, 3}}, attrs({{"to", int64_t{7}}}), kExact);
   add_node("Cast_to_float64", "Cast", {{2, 3}}, attrs({{"to", int64_t{11}}}), kExact);
 }

@@ -46,7 +46,7 @@ ConvPd conv_pd(SegmentCompiler& c, const ConvSpec& s, size_t fused, const memory
   return ConvPd(desc, attr, c.engine());
 }
 
-bool is_direct(const ConvPd& pd) { return std::string(pd.impl_info_str()).rfind("jit", 0) == 0; }
+bool is_direct(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).rfind("jit", 0) == 0; }
 
 // oneDNN 2.6's AVX2 direct convolution rejects some padded strided convolutions
 // (AlexNet's first layer: 11x11, stride 4, pads 2) and falls back to a gemm path at
@@ -96,6 +96,8 @@ TensorRef conv_destination(SegmentCompiler& c, int result, const FusedTail* resi
   return residual;
 }
 
+Shape dims_shape(const memory::dims& dims) { return Shape(dims.begin(), dims.end()); }
+
 // Rows [first, last) of a constant (weights, bias) as a tensor of its own.
 Tensor rows(const Tensor& t, int64_t first, int64_t last) {
   Shape shape = t.shape();
@@ -131,29 +133,30 @@ std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, c
   std::vector<ConvPart> split = conv_parts(x, y, s.group, c.tasks());
   if (split.size() < 2 || !same_layout(src_md, x) || !same_layout(dst_md, y)) return std::nullopt;
   std::vector<SegmentCompiler::Part> parts;
-  std::optional<TensorRef> weights, bias;  // of the previous part, shared by batch parts
-  for (size_t i = 0; i < split.size(); ++i) {
-    const ConvPart& p = split[i];
+  std::vector<memory::dims> part_weights;
+  for (const ConvPart& p : split) {
     TensorRef part_src = slice(src, src_md, p.n0, p.n1, p.ic0, p.ic1), part_dst = slice(dst, dst_md, p.n0, p.n1, p.oc0, p.oc1);
-    int64_t part_groups = s.group == 1 ? 1 : (p.oc1 - p.oc0) / (y[1] / s.group);
     Shape w_shape = w.shape();
     w_shape[0] = p.oc1 - p.oc0;
-    memory::dims w_dims = weight_dims(w_shape, part_groups);
-    ConvPd pd;
+    part_weights.push_back(weight_dims(w_shape, s.group == 1 ? 1 : w_shape[0] / (y[1] / s.group)));
     try {
-      pd = conv_pd(c, s, fused, part_src.md, w_dims, part_dst.md);
+      parts.push_back({conv_pd(c, s, fused, part_src.md, part_weights.back(), part_dst.md),
+                       {{DNNL_ARG_SRC, part_src}, {DNNL_ARG_DST, part_dst}}});
     } catch (const dnnl::error&) {
       return std::nullopt;
     }
-    if (!is_direct(pd)) return std::nullopt;
-    bool same_weights = i > 0 && p.oc0 == split[i - 1].oc0 && p.oc1 == split[i - 1].oc1 && weights->md == pd.weights_desc();
-    if (!same_weights) {
-      weights = c.prepare(rows(w, p.oc0, p.oc1), plain_md(Shape(w_dims.begin(), w_dims.end())), pd.weights_desc());
+    if (!is_direct(parts.back().pd)) return std::nullopt;
+  }
+  std::optional<TensorRef> weights, bias;  // of the previous part, shared by batch parts
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const ConvPart& p = split[i];
+    memory::desc weights_md = parts[i].pd.query_md(dnnl::query::weights_md);
+    if (!weights || p.oc0 != split[i - 1].oc0 || p.oc1 != split[i - 1].oc1 || weights->md != weights_md) {
+      weights = c.prepare(rows(w, p.oc0, p.oc1), plain_md(dims_shape(part_weights[i])), weights_md);
       if (b) bias = c.constant(rows(*b->data, p.oc0, p.oc1));
     }
-    std::vector<std::pair<int, TensorRef>> args{{DNNL_ARG_SRC, part_src}, {DNNL_ARG_WEIGHTS, *weights}, {DNNL_ARG_DST, part_dst}};
-    if (b) args.emplace_back(DNNL_ARG_BIAS, *bias);
-    parts.push_back({pd, std::move(args)});
+    parts[i].args.emplace_back(DNNL_ARG_WEIGHTS, *weights);
+    if (b) parts[i].args.emplace_back(DNNL_ARG_BIAS, *bias);
   }
   return parts;
 }
@@ -196,7 +199,7 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   if (auto parts = parts_of(c, s, fused, pd, *w.data, b, src, dst)) return c.push_parallel(*parts);
   std::vector<std::pair<int, TensorRef>> args{
       {DNNL_ARG_SRC, src},
-      {DNNL_ARG_WEIGHTS, c.prepare(*w.data, plain_md(Shape(w_dims.begin(), w_dims.end())), pd.weights_desc())},
+      {DNNL_ARG_WEIGHTS, c.prepare(*w.data, plain_md(dims_shape(w_dims)), pd.weights_desc())},
       {DNNL_ARG_DST, dst}};
   if (b) args.emplace_back(DNNL_ARG_BIAS, with_md(c.input(node.inputs[2]), pd.bias_desc()));
   c.push(pd, std::move(args));

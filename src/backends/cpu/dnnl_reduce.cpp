@@ -36,6 +36,7 @@ void lower_reduce(SegmentCompiler& c, const Node& node) {
   const Value& x = g.value(node.inputs[0]);
   std::optional<Shape> kept = kept_shape(node, g, x.shape);
   if (!kept || x.dtype != DType::f32 || x.shape.empty() || x.shape.size() > DNNL_MAX_NDIMS) return lower_reference(c, node);
+  if (*kept == x.shape) return c.alias(node.outputs[0], c.input(node.inputs[0]));  // nothing reduced
   auto make = [&](const memory::desc& src_md) {
     dnnl::reduction::desc desc(reduce_algorithm(node.op), src_md, any_md(dnnl_dims(*kept)), 0.0f, 0.0f);
     return dnnl::reduction::primitive_desc(desc, base_attr(), c.engine());

@@ -60,74 +60,109 @@ struct Taps {
   int64_t steps[3] = {0, 0, 0};
 };
 
-// Accumulates 8 lanes over the taps (max or sum) into out[0..8).
-template <PoolKind kKind>
-void combine_generic(const Taps& t, float* out) {
-  float acc[kBlock];
-  for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::numeric_limits<float>::lowest() : 0.0f;
-  for (int64_t d = 0; d < t.counts[0]; ++d)
-    for (int64_t h = 0; h < t.counts[1]; ++h)
-      for (int64_t w = 0; w < t.counts[2]; ++w) {
-        const float* v = t.base + d * t.steps[0] + h * t.steps[1] + w * t.steps[2];
-        for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::max(acc[i], v[i]) : acc[i] + v[i];
-      }
-  std::memcpy(out, acc, sizeof acc);
-}
+// The taps shared by every output of one row (block, od, oh), and the row's output.
+struct RowTaps {
+  Taps taps;                  // base and counts[2] vary along the row
+  const float* row_base = nullptr;
+  float* out = nullptr;
+  int64_t padded = 1;         // taps inside the padded input along d and h
+};
 
-#if defined(__x86_64__)
-template <PoolKind kKind>
-__attribute__((target("avx2"))) void combine_avx2(const Taps& t, float* out) {
-  __m256 acc = kKind == PoolKind::Max ? _mm256_set1_ps(std::numeric_limits<float>::lowest()) : _mm256_setzero_ps();
-  for (int64_t d = 0; d < t.counts[0]; ++d)
-    for (int64_t h = 0; h < t.counts[1]; ++h) {
-      const float* row = t.base + d * t.steps[0] + h * t.steps[1];
-      for (int64_t w = 0; w < t.counts[2]; ++w) {
-        __m256 v = _mm256_loadu_ps(row + w * t.steps[2]);
-        acc = kKind == PoolKind::Max ? _mm256_max_ps(acc, v) : _mm256_add_ps(acc, v);
-      }
-    }
-  _mm256_storeu_ps(out, acc);
-}
-#endif
-
-template <PoolKind kKind>
-void combine(const Taps& t, float* out) {
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return combine_avx2<kKind>(t, out);
-#endif
-  combine_generic<kKind>(t, out);
-}
-
-// One output row (fixed block, od, oh; all ow) of the pooled tensor.
-template <PoolKind kKind>
-void pool_row(const PoolPlan& p, const float* x, float* y, int64_t row) {
+inline RowTaps row_taps(const PoolPlan& p, const float* x, float* y, int64_t row) {
   const Window3d& w = p.w;
   const int64_t oh = row % w.output[1], od = row / w.output[1] % w.output[0], block = row / (w.output[1] * w.output[0]);
-  const float* plane = x + block * w.input_elements() * kBlock;
-  float* out = y + row * w.output[2] * kBlock;
   const AxisTaps& td = p.taps[0][static_cast<size_t>(od)];
   const AxisTaps& th = p.taps[1][static_cast<size_t>(oh)];
   const int64_t id = od * w.strides[0] + td.first * w.dilations[0] - w.pads_begin[0];
   const int64_t ih = oh * w.strides[1] + th.first * w.dilations[1] - w.pads_begin[1];
-  Taps t;
-  t.counts[0] = td.last - td.first;
-  t.counts[1] = th.last - th.first;
-  t.steps[0] = w.dilations[0] * w.input[1] * w.input[2] * kBlock;
-  t.steps[1] = w.dilations[1] * w.input[2] * kBlock;
-  t.steps[2] = w.dilations[2] * kBlock;
-  const float* row_base = plane + (id * w.input[1] + ih) * w.input[2] * kBlock;
-  for (int64_t ow = 0; ow < w.output[2]; ++ow) {
-    const AxisTaps& tw = p.taps[2][static_cast<size_t>(ow)];
-    t.base = row_base + (ow * w.strides[2] + tw.first * w.dilations[2] - w.pads_begin[2]) * kBlock;
-    t.counts[2] = tw.last - tw.first;
-    combine<kKind>(t, out + ow * kBlock);
-    if (kKind == PoolKind::Max) continue;
-    int64_t count = kKind == PoolKind::AverageIncludingPad ? td.padded * th.padded * tw.padded
-                                                           : t.counts[0] * t.counts[1] * t.counts[2];
-    float scale = count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
-    for (int64_t i = 0; i < kBlock; ++i) out[ow * kBlock + i] *= scale;
+  RowTaps r;
+  r.taps.counts[0] = td.last - td.first;
+  r.taps.counts[1] = th.last - th.first;
+  r.taps.steps[0] = w.dilations[0] * w.input[1] * w.input[2] * kBlock;
+  r.taps.steps[1] = w.dilations[1] * w.input[2] * kBlock;
+  r.taps.steps[2] = w.dilations[2] * kBlock;
+  r.row_base = x + block * w.input_elements() * kBlock + (id * w.input[1] + ih) * w.input[2] * kBlock;
+  r.out = y + row * w.output[2] * kBlock;
+  r.padded = td.padded * th.padded;
+  return r;
+}
+
+// Points `r.taps` at output `ow`; returns the average's divisor (unused for max).
+inline float point_at(const PoolPlan& p, RowTaps& r, int64_t ow) {
+  const Window3d& w = p.w;
+  const AxisTaps& tw = p.taps[2][static_cast<size_t>(ow)];
+  r.taps.base = r.row_base + (ow * w.strides[2] + tw.first * w.dilations[2] - w.pads_begin[2]) * kBlock;
+  r.taps.counts[2] = tw.last - tw.first;
+  int64_t count = p.kind == PoolKind::AverageIncludingPad ? r.padded * tw.padded
+                                                          : r.taps.counts[0] * r.taps.counts[1] * r.taps.counts[2];
+  return count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
+}
+
+// One output row, 8 lanes at a time in plain C++ (the fallback without AVX2).
+template <PoolKind kKind>
+void pool_row_generic(const PoolPlan& p, const float* x, float* y, int64_t row) {
+  RowTaps r = row_taps(p, x, y, row);
+  for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
+    float scale = point_at(p, r, ow);
+    const Taps& t = r.taps;
+    float acc[kBlock];
+    for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::numeric_limits<float>::lowest() : 0.0f;
+    for (int64_t d = 0; d < t.counts[0]; ++d)
+      for (int64_t h = 0; h < t.counts[1]; ++h)
+        for (int64_t k = 0; k < t.counts[2]; ++k) {
+          const float* v = t.base + d * t.steps[0] + h * t.steps[1] + k * t.steps[2];
+          for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::max(acc[i], v[i]) : acc[i] + v[i];
+        }
+    for (int64_t i = 0; i < kBlock; ++i) r.out[ow * kBlock + i] = kKind == PoolKind::Max ? acc[i] : acc[i] * scale;
   }
+}
+
+#if defined(__x86_64__)
+template <PoolKind kKind>
+__attribute__((target("avx2"))) inline __m256 combine_lanes(__m256 a, __m256 b) {
+  return kKind == PoolKind::Max ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b);
+}
+
+// The taps of one output combined with AVX2, one 8-float vector per tap; windows 2 or
+// 3 taps wide (the common ones) unrolled.
+template <PoolKind kKind>
+__attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t) {
+  __m256 acc = kKind == PoolKind::Max ? _mm256_set1_ps(std::numeric_limits<float>::lowest()) : _mm256_setzero_ps();
+  const int64_t step = t.steps[2];
+  for (int64_t d = 0; d < t.counts[0]; ++d)
+    for (int64_t h = 0; h < t.counts[1]; ++h) {
+      const float* in = t.base + d * t.steps[0] + h * t.steps[1];
+      if (t.counts[2] == 3) {
+        __m256 row = combine_lanes<kKind>(_mm256_loadu_ps(in), _mm256_loadu_ps(in + step));
+        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(row, _mm256_loadu_ps(in + 2 * step)));
+      } else if (t.counts[2] == 2) {
+        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(_mm256_loadu_ps(in), _mm256_loadu_ps(in + step)));
+      } else {
+        for (int64_t k = 0; k < t.counts[2]; ++k) acc = combine_lanes<kKind>(acc, _mm256_loadu_ps(in + k * step));
+      }
+    }
+  return acc;
+}
+
+template <PoolKind kKind>
+__attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const float* x, float* y, int64_t row) {
+  RowTaps r = row_taps(p, x, y, row);
+  for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
+    float scale = point_at(p, r, ow);
+    __m256 acc = combine_taps<kKind>(r.taps);
+    if (kKind != PoolKind::Max) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));
+    _mm256_storeu_ps(r.out + ow * kBlock, acc);
+  }
+}
+#endif
+
+template <PoolKind kKind>
+void pool_row(const PoolPlan& p, const float* x, float* y, int64_t row) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return pool_row_avx2<kKind>(p, x, y, row);
+#endif
+  pool_row_generic<kKind>(p, x, y, row);
 }
 
 // Rows (block, od, oh) split into `tasks` ranges run on the device's threads.

@@ -1,6 +1,8 @@
 // Plain descriptors and layout tests for oneDNN memory.
 #include "backends/cpu/layout.h"
 
+#include <algorithm>
+
 namespace tandem::cpu {
 
 std::optional<memory::data_type> dnnl_type(DType dtype) {
@@ -53,8 +55,8 @@ bool is_plain(const memory::desc& md) {
   memory::dim expected = 1;
   for (int i = d.ndims - 1; i >= 0; --i) {
     if (d.padded_dims[i] != d.dims[i]) return false;
-    if (d.dims[i] != 1 && d.format_desc.blocking.strides[i] != expected) return false;
-    expected *= d.dims[i];
+    if (d.dims[i] > 1 && d.format_desc.blocking.strides[i] != expected) return false;
+    expected *= std::max<memory::dim>(d.dims[i], 1);  // as plain_md strides empty tensors
   }
   return true;
 }

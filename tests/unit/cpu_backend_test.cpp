@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <stdexcept>
 #include <thread>
 
 #include "backends/cpu/cpu_device.h"
@@ -137,6 +138,21 @@ TEST(CpuThreadPool, FinishesWhenWorkersAreSlowToWake) {
     pool.run(5, [&](int i) { sum.fetch_add(i); });
   }
   EXPECT_EQ(sum.load(), 50 * 10);
+}
+
+TEST(CpuThreadPool, RethrowsATaskExceptionOnTheCaller) {
+  cpu::ThreadPool pool(2);
+  for (int failing = 0; failing < 4; ++failing) {
+    std::atomic<int> ran{0};
+    EXPECT_THROW(pool.run(4, [&](int i) {
+      ran.fetch_add(1);
+      if (i == failing) throw std::runtime_error("task failed");
+    }), std::runtime_error);
+    EXPECT_EQ(ran.load(), 4);
+  }
+  std::atomic<int> after{0};
+  pool.run(3, [&](int) { after.fetch_add(1); });
+  EXPECT_EQ(after.load(), 3);
 }
 
 TEST(CpuDevice, UnknownOpIsUnsupportedNamingTheNode) {

@@ -2,7 +2,6 @@
 // the hot path re-points the caller's buffers and executes the prepared steps.
 #include "backends/cpu/cpu_executable.h"
 
-
 #include <chrono>
 
 #include "core/memory_plan.h"

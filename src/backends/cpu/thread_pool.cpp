@@ -5,6 +5,8 @@
 
 #include <omp.h>
 
+#include <utility>
+
 namespace tandem::cpu {
 
 namespace {
@@ -52,6 +54,7 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
       relax();
     else
       std::this_thread::yield();
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
 }
 
 void ThreadPool::drain(uint64_t generation) {
@@ -61,7 +64,12 @@ void ThreadPool::drain(uint64_t generation) {
     // Read before the claim: a successful claim proves no newer run replaced it.
     const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
     if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
-    (*task)(static_cast<int>(index_of(state)));
+    try {
+      (*task)(static_cast<int>(index_of(state)));
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
     finished_.fetch_add(1, std::memory_order_release);
     state = state_.load(std::memory_order_acquire);
   }

@@ -6,6 +6,7 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -21,8 +22,9 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
-  // Runs task(i) for every i in [0, count) and returns when all have finished.
-  // Concurrent callers take turns; a task must not call run itself.
+  // Runs task(i) for every i in [0, count) and returns when all have finished; the
+  // first exception a task throws (on any thread) is rethrown here. Concurrent
+  // callers take turns; a task must not call run itself.
   void run(int count, const std::function<void(int)>& task);
 
  private:
@@ -39,6 +41,8 @@ class ThreadPool {
   std::atomic<bool> stop_{false};
   std::atomic<const std::function<void(int)>*> task_{nullptr};
   std::atomic<int> count_{0};
+  std::mutex error_mutex_;
+  std::exception_ptr error_;  // the first exception of the current run
 };
 
 // While alive, the calling thread runs oneDNN single-threaded (its OpenMP thread

@@ -391,6 +391,32 @@ void add_movement_cases() {
   add_node("Cast_to_float64", "Cast", {{2, 3}}, attrs({{"to", int64_t{11}}}), kExact);
 }
 
+// ---- stride-1 3x3 convolutions big enough for Winograd ----
+
+void add_winograd_cases() {
+  add_conv({"winograd_odd_sizes_batch2", {2, 8, 13, 11}, {16, 8, 3, 3}, attrs({{"pads", I{1, 1, 1, 1}}})});
+  add_conv({"winograd_no_pads", {1, 16, 15, 14}, {8, 16, 3, 3}, {}, false});
+  add_conv({"winograd_asymmetric_pads", {1, 8, 14, 13}, {24, 8, 3, 3}, attrs({{"pads", I{1, 0, 0, 2}}})});
+  add_conv({"winograd_same_upper", {1, 8, 12, 12}, {8, 8, 3, 3}, attrs({{"auto_pad", std::string("SAME_UPPER")}})});
+  const std::vector<std::pair<std::string, Attributes>> activations = {
+      {"relu", attrs({{"activation", std::string("Relu")}})},
+      {"leaky_relu", attrs({{"activation", std::string("LeakyRelu")}, {"activation_alpha", 0.1f}})},
+      {"clip", attrs({{"activation", std::string("Clip")}, {"activation_alpha", -0.2f}, {"activation_beta", 0.3f}})},
+      {"sigmoid", attrs({{"activation", std::string("Sigmoid")}})},
+  };
+  for (const auto& [name, a] : activations) {
+    Attributes with_pads = a;
+    with_pads.set("pads", I{1, 1, 1, 1});
+    add_conv({"winograd_" + name, {1, 16, 12, 12}, {16, 16, 3, 3}, with_pads});
+  }
+  add("Graph_winograd_residual_add_relu", [](GraphBuilder& b) {
+    int x = b.node("Relu", {b.input("x", {1, 16, 12, 12})});
+    int c1 = b.node("Conv", {x, b.weights("w1", {16, 16, 3, 3}, 0.3f)}, attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}}));
+    int c2 = b.node("Conv", {c1, b.weights("w2", {16, 16, 3, 3}, 0.3f), b.weights("b2", {16})}, attrs({{"pads", I{1, 1, 1, 1}}}));
+    b.output(b.node("Clip", {b.node("Add", {c2, x}), b.scalar("lo", 0.0f), b.scalar("hi", 1.5f)}));
+  });
+}
+
 // ---- nodes big enough to be split across the device's threads ----
 
 void add_parallel_cases() {
@@ -513,6 +539,7 @@ std::vector<OpCase>& all_cases() {
     add_activation_cases();
     add_binary_cases();
     add_movement_cases();
+    add_winograd_cases();
     add_parallel_cases();
     add_graph_cases();
   }

@@ -116,6 +116,19 @@ bool is_reference_impl(const dnnl::primitive_desc_base& pd) {
   return std::string(pd.impl_info_str()).rfind("ref", 0) == 0;
 }
 
+// Where the result goes: the residual's buffer (sum post-op) or a fresh output.
+TensorRef result_destination(SegmentCompiler& c, int result, const FusedTail* residual_tail,
+                           const memory::desc& dst_md) {
+  if (!residual_tail) return c.output(result, dst_md);
+  // The residual dies at the Add; a copy of it in the destination layout is reused
+  // unless something else still reads that copy's buffer.
+  TensorRef residual = c.in_layout(residual_tail->residual, dst_md);
+  if (!c.dead_from(residual, c.position(), residual_tail->node)) residual = c.reorder(residual, dst_md);
+  residual.shape = c.graph().value(result).shape;
+  c.define(result, residual);
+  return residual;
+}
+
 TensorRef with_md(TensorRef t, const memory::desc& md) {
   t.md = md;
   return t;

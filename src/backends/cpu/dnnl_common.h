@@ -59,6 +59,11 @@ size_t create_with_tail(SegmentCompiler& c, const std::vector<FusedTail>& tail, 
   }
 }
 
+// Where a Conv writes `result` in layout `dst_md`: the residual's buffer when a sum
+// post-op (`residual_tail`) accumulates into it, else a fresh output.
+TensorRef result_destination(SegmentCompiler& c, int result, const FusedTail* residual_tail,
+                             const memory::desc& dst_md);
+
 // A Conv window in oneDNN's terms: dilation 0 means none, and the right padding is
 // what makes oneDNN's floor formula give the inferred output size.
 struct DnnlWindow {

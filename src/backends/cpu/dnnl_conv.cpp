@@ -83,19 +83,6 @@ TensorRef padded_input(SegmentCompiler& c, int value, const Padding& p, const me
   return is_plain(md) ? with_md(padded, md) : c.reorder(padded, md);
 }
 
-// Where the result goes: the residual's buffer (sum post-op) or a fresh output.
-TensorRef conv_destination(SegmentCompiler& c, int result, const FusedTail* residual_tail,
-                           const memory::desc& dst_md) {
-  if (!residual_tail) return c.output(result, dst_md);
-  // The residual dies at the Add; a copy of it in the destination layout is reused
-  // unless something else still reads that copy's buffer.
-  TensorRef residual = c.in_layout(residual_tail->residual, dst_md);
-  if (!c.dead_from(residual, c.position(), residual_tail->node)) residual = c.reorder(residual, dst_md);
-  residual.shape = c.graph().value(result).shape;
-  c.define(result, residual);
-  return residual;
-}
-
 Shape dims_shape(const memory::dims& dims) { return Shape(dims.begin(), dims.end()); }
 
 // Rows [first, last) of a constant (weights, bias) as a tensor of its own.
@@ -169,6 +156,7 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   const Value& w = *g.input(node, 1);
   const Value* b = g.input(node, 2);
   if (!w.is_constant() || (b && !b->is_constant())) return lower_reference(c, node);
+  if (lower_winograd_conv(c, node)) return;
   const Value& y = g.output(node, 0);
   ConvSpec s;
   s.group = node.attrs.get_int("group", 1);
@@ -195,7 +183,7 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
     if (s.tail[i].residual >= 0) residual = &s.tail[i];
 
   TensorRef src = padding ? padded_input(c, node.inputs[0], *padding, pd.src_desc()) : c.in_layout(node.inputs[0], pd.src_desc());
-  TensorRef dst = conv_destination(c, tail_result(g, node.outputs[0], s.tail, fused), residual, pd.dst_desc());
+  TensorRef dst = result_destination(c, tail_result(g, node.outputs[0], s.tail, fused), residual, pd.dst_desc());
   if (auto parts = parts_of(c, s, fused, pd, *w.data, b, src, dst)) return c.push_parallel(*parts);
   std::vector<std::pair<int, TensorRef>> args{
       {DNNL_ARG_SRC, src},

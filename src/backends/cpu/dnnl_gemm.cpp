@@ -14,6 +14,10 @@ namespace {
 
 using MatMulPd = dnnl::matmul::primitive_desc;
 constexpr int64_t kColumnAlign = 8;
+// Up to this many rows (batch), a constant B is stored transposed, one output's
+// weights contiguous: oneDNN's matrix-vector path streams it measurably faster than
+// the layout it picks itself (18-50 GB/s against 13-46 GB/s on AlexNet's layers).
+constexpr int64_t kMatrixVectorRows = 8;
 
 struct GemmSpec {
   int64_t m = 0, n = 0, k = 0;
@@ -45,6 +49,12 @@ bool bias_is_row(const memory::desc& bias, const memory::desc& dst) {
 
 int bias_arg(const memory::desc& bias, const memory::desc& dst) {
   return bias_is_row(bias, dst) ? DNNL_ARG_BIAS : (DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1);
+}
+
+// The layout a constant B (K, N) is prepared in.
+memory::desc constant_b_md(const GemmSpec& s, int64_t n) {
+  return s.m <= kMatrixVectorRows ? memory::desc({s.k, n}, memory::data_type::f32, memory::format_tag::ba)
+                                  : any_md({s.k, n});
 }
 
 MatMulPd matmul_pd(SegmentCompiler& c, const GemmSpec& s, size_t fused, const memory::desc& src,
@@ -101,7 +111,7 @@ std::optional<std::vector<SegmentCompiler::Part>> column_parts(SegmentCompiler& 
     part_dst.md = strided_md({s.m, n1 - n0}, {s.n, 1});
     std::optional<TensorRef> part_bias;
     if (bias) part_bias = c.constant(bias->dim(1) == 1 ? *bias : columns(bias->data<float>(), 1, s.n, 1, n0, n1));
-    MatMulPd pd = matmul_pd(c, s, fused, src.md, any_md({s.k, n1 - n0}), part_bias ? part_bias->md : memory::desc(),
+    MatMulPd pd = matmul_pd(c, s, fused, src.md, constant_b_md(s, n1 - n0), part_bias ? part_bias->md : memory::desc(),
                             part_dst.md);
     if (is_reference_impl(pd)) return std::nullopt;
     std::vector<std::pair<int, TensorRef>> args{
@@ -131,7 +141,7 @@ void lower_gemm(SegmentCompiler& c, const Node& node) {
   if (c_value && c_value->is_constant()) bias = scaled_bias(*c_value->data, s.beta, s.n);
   memory::desc bias_md = bias ? plain_md(bias->shape()) : c_value ? plain_md(pad_rank(c_value->shape, 2)) : memory::desc();
   memory::desc dst_md = plain_md({s.m, s.n});
-  memory::desc weights_md = b.is_constant() ? any_md({s.k, s.n}) : b_md;
+  memory::desc weights_md = b.is_constant() ? constant_b_md(s, s.n) : b_md;
   MatMulPd pd;
   size_t fused = create_with_tail(c, s.tail, [&](size_t n) { return matmul_pd(c, s, n, src_md, weights_md, bias_md, dst_md); }, pd);
 

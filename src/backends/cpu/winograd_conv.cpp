@@ -1,0 +1,150 @@
+// Stride-1 3x3 convolutions lowered to Winograd F(2x2, 3x3) (winograd.h) when they are
+// big enough to gain: input transform, 16 matrix products on oneDNN matmul (split
+// across the device's threads), output transform with bias and the fused activations
+// (Relu, LeakyRelu, Clip) and residual Add. Other convolutions use oneDNN's direct
+// convolution (dnnl_conv.cpp).
+#include <cstring>
+#include <limits>
+
+#include "backends/cpu/dnnl_common.h"
+#include "backends/cpu/lowering.h"
+#include "backends/cpu/winograd.h"
+
+namespace tandem::cpu {
+
+namespace {
+
+// Below this many tiles the products are too thin for matmul to beat direct conv.
+constexpr int64_t kMinTiles = 36;
+// Above this size the transformed tiles (V and P, 4x the input and output) stream
+// through memory and direct conv is faster (VGG's 224x224x64 layer); processing tiles
+// in cache-sized chunks would lift this limit.
+constexpr int64_t kMaxTransformedBytes = int64_t{64} << 20;
+constexpr int64_t kBlock = 8;
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
+
+std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph& g) {
+  const Value& x = g.value(node.inputs[0]);
+  const Value& w = g.value(node.inputs[1]);
+  const Value* b = g.input(node, 2);
+  if (x.shape.size() != 4 || w.shape != Shape{w.shape[0], x.shape[1], 3, 3} || !w.is_constant() ||
+      (b && !b->is_constant()) || node.attrs.get_int("group", 1) != 1)
+    return std::nullopt;
+  WindowGeometry win = window_geometry(node, spatial_dims(x.shape), {3, 3}, WindowOptions{});
+  if (win.strides != std::vector<int64_t>{1, 1} || win.dilations != std::vector<int64_t>{1, 1}) return std::nullopt;
+  WinogradGeometry geo{x.shape[0], x.shape[1], w.shape[0], x.shape[2], x.shape[3],
+                       win.output[0], win.output[1], win.pads_begin[0], win.pads_begin[1]};
+  int64_t transformed_bytes = kWinogradPoints * geo.tiles() * (geo.in_channels + geo.out_channels) * int64_t{sizeof(float)};
+  if (geo.in_channels % kBlock != 0 || geo.out_channels % kBlock != 0 || geo.tiles() < kMinTiles ||
+      transformed_bytes > kMaxTransformedBytes)
+    return std::nullopt;
+  return geo;
+}
+
+std::optional<WinogradPostOp> post_op(const Eltwise& e) {
+  if (e.algorithm == dnnl::algorithm::eltwise_relu)
+    return e.alpha == 0 ? WinogradPostOp{WinogradPostOp::Clamp, 0, kInfinity} : WinogradPostOp{WinogradPostOp::LeakyRelu, e.alpha, 0};
+  if (e.algorithm == dnnl::algorithm::eltwise_clip) return WinogradPostOp{WinogradPostOp::Clamp, e.alpha, e.beta};
+  return std::nullopt;
+}
+
+// The node's own activation then the longest prefix of `tail` the output transform
+// applies; nullopt when the own activation is not one of them.
+std::optional<std::vector<WinogradPostOp>> post_ops(const Node& node, const std::vector<FusedTail>& tail, size_t& used) {
+  std::vector<WinogradPostOp> ops;
+  if (std::optional<Eltwise> own = eltwise_of(fused_activation(node))) {
+    std::optional<WinogradPostOp> op = post_op(*own);
+    if (!op) return std::nullopt;
+    ops.push_back(*op);
+  }
+  for (used = 0; used < tail.size(); ++used) {
+    std::optional<WinogradPostOp> op =
+        tail[used].eltwise ? post_op(*tail[used].eltwise) : WinogradPostOp{WinogradPostOp::AddResidual, 0, 0};
+    if (!op) break;
+    ops.push_back(*op);
+  }
+  return ops;
+}
+
+// U's points [k0, k1) as a tensor of their own.
+Tensor points(const Tensor& u, int64_t k0, int64_t k1) {
+  Tensor part(DType::f32, {k1 - k0, u.dim(1), u.dim(2)});
+  std::memcpy(part.raw(), u.data<float>() + k0 * u.dim(1) * u.dim(2), part.nbytes());
+  return part;
+}
+
+// The 16 products P[k] = V[k] x U[k] as parts over ranges of k.
+std::vector<SegmentCompiler::Part> products(SegmentCompiler& c, const WinogradGeometry& g, const Tensor& u,
+                                            const TensorRef& v, const TensorRef& p) {
+  int64_t parts = std::min<int64_t>(c.tasks(), kWinogradPoints), t = g.tiles();
+  std::vector<SegmentCompiler::Part> all;
+  for (int64_t i = 0; i < parts; ++i) {
+    int64_t k0 = kWinogradPoints * i / parts, k1 = kWinogradPoints * (i + 1) / parts;
+    memory::desc src_md = plain_md({k1 - k0, t, g.in_channels}), dst_md = plain_md({k1 - k0, t, g.out_channels});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, any_md({k1 - k0, g.in_channels, g.out_channels}), dst_md),
+                                    base_attr(), c.engine());
+    TensorRef part_v = with_md(v, src_md), part_p = with_md(p, dst_md);
+    part_v.offset += static_cast<size_t>(k0 * t * g.in_channels) * sizeof(float);
+    part_p.offset += static_cast<size_t>(k0 * t * g.out_channels) * sizeof(float);
+    Tensor weights = points(u, k0, k1);
+    all.push_back({pd,
+                   {{DNNL_ARG_SRC, part_v},
+                    {DNNL_ARG_WEIGHTS, c.prepare(weights, plain_md(weights.shape()), pd.weights_desc())},
+                    {DNNL_ARG_DST, part_p}}});
+  }
+  return all;
+}
+
+// Runs f(first, last) over `tiles` split into `tasks` ranges on the device's threads.
+template <class F>
+void over_tiles(const RunContext& ctx, int64_t tiles, int tasks, F f) {
+  ctx.pool->run(tasks, [&](int i) { f(tiles * i / tasks, tiles * (i + 1) / tasks); });
+}
+
+}  // namespace
+
+bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
+  const Graph& g = c.graph();
+  std::optional<WinogradGeometry> geo = winograd_geometry(node, g);
+  if (!geo) return false;
+  std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
+  size_t fused = 0;
+  std::optional<std::vector<WinogradPostOp>> post = post_ops(node, tail, fused);
+  if (!post) return false;
+  for (size_t i = 0; i < fused; ++i) c.fuse(tail[i].node);
+  const FusedTail* residual = nullptr;
+  for (size_t i = 0; i < fused; ++i)
+    if (tail[i].residual >= 0) residual = &tail[i];
+
+  const WinogradGeometry geometry = *geo;
+  const int64_t tiles = geometry.tiles();
+  const int tasks = c.tasks();
+  TensorRef x = c.in_layout(node.inputs[0], blocked8_md(g.value(node.inputs[0]).shape));
+  TensorRef v = c.scratch(DType::f32, {kWinogradPoints, tiles, geometry.in_channels},
+                          plain_md({kWinogradPoints, tiles, geometry.in_channels}));
+  TensorRef p = c.scratch(DType::f32, {kWinogradPoints, tiles, geometry.out_channels},
+                          plain_md({kWinogradPoints, tiles, geometry.out_channels}));
+  c.push_kernel([=](const RunContext& ctx) {
+    over_tiles(ctx, tiles, tasks, [&](int64_t first, int64_t last) {
+      winograd_input(geometry, ctx.data<float>(x), ctx.data<float>(v), first, last);
+    });
+  }, {x, v});
+  c.push_parallel(products(c, geometry, winograd_weights(*g.value(node.inputs[1]).data), v, p));
+
+  const Value* b = g.input(node, 2);
+  std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
+  int result = tail_result(g, node.outputs[0], tail, fused);
+  TensorRef y = result_destination(c, result, residual, blocked8_md(g.value(result).shape));
+  std::vector<WinogradPostOp> ops = *post;
+  std::vector<TensorRef> touched{p, y};
+  if (bias) touched.push_back(*bias);
+  c.push_kernel([=](const RunContext& ctx) {
+    const float* shift = bias ? ctx.data<float>(*bias) : nullptr;
+    over_tiles(ctx, tiles, tasks, [&](int64_t first, int64_t last) {
+      winograd_output(geometry, ctx.data<float>(p), shift, ops, ctx.data<float>(y), first, last);
+    });
+  }, touched);
+  return true;
+}
+
+}  // namespace tandem::cpu

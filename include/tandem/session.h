@@ -11,10 +11,12 @@
 namespace tandem {
 
 struct SessionOptions {
-  std::string device = "cpu";  // "cpu", "reference", "cpu:1", ...
+  std::string device = "cpu";  // "cpu", "reference", "cpu:1", "cuda", "cuda:1", ...
   int threads = 0;             // 0: all cores
   int64_t batch = 0;           // 0: the model's own batch size
   bool optimize = true;        // run the graph passes (fold BN, fuse activations...)
+  bool tf32 = false;           // cuda: allow TF32 tensor-core math (default strict float32)
+  bool cuda_graphs = true;     // cuda: capture the compiled model once and replay it
 };
 
 struct TensorSpec {

@@ -43,12 +43,37 @@ Segment whole_graph_segment(const Graph& graph) {
   return make_segment(graph, std::move(all));
 }
 
-void* HostDevice::allocate(size_t bytes) {
+static void* aligned_host_memory(const std::string& device, size_t bytes) {
   size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded);
-  if (!p) fail(ErrorKind::Device, name() + ": allocation of " + std::to_string(bytes) + " bytes failed");
+  if (!p) fail(ErrorKind::Device, device + ": allocation of " + std::to_string(bytes) + " host bytes failed");
   return p;
 }
+
+namespace {
+// The event of a device that finishes work before returning: always done.
+class FinishedEvent : public DeviceEvent {
+ public:
+  void wait() override {}
+  bool done() override { return true; }
+};
+}  // namespace
+
+void Device::copy_from_host_async(void* dst, const void* src, size_t bytes, Lane) { copy_from_host(dst, src, bytes); }
+
+void Device::copy_to_host_async(void* dst, const void* src, size_t bytes, Lane) { copy_to_host(dst, src, bytes); }
+
+std::shared_ptr<DeviceEvent> Device::record(Lane) { return std::make_shared<FinishedEvent>(); }
+
+void Device::wait_for(const std::shared_ptr<DeviceEvent>& event, Lane) {
+  if (event) event->wait();
+}
+
+void* Device::allocate_host(size_t bytes) { return aligned_host_memory(name(), bytes); }
+
+void Device::release_host(void* ptr) { std::free(ptr); }
+
+void* HostDevice::allocate(size_t bytes) { return aligned_host_memory(name(), bytes); }
 
 void HostDevice::release(void* ptr) { std::free(ptr); }
 

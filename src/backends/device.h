@@ -35,7 +35,10 @@ class Executable {
  public:
   virtual ~Executable() = default;
   // inputs[i] holds segment.inputs[i]; outputs[i] receives segment.outputs[i];
-  // both in this device's memory. With `times`, each node is timed (synchronously).
+  // both in this device's memory. Queues the work on the device's compute lane and
+  // may return before it has finished (host devices finish before returning); use an
+  // event or Device::synchronize(). With `times`, each node is timed and run() returns
+  // only when all of it has finished.
   virtual void run(const std::vector<const void*>& inputs, const std::vector<void*>& outputs,
                    std::vector<NodeTime>* times = nullptr) = 0;
   // Bytes of device memory held for intermediates and prepared weights.
@@ -44,15 +47,38 @@ class Executable {
 
 enum class DeviceKind { Host, Gpu, Remote };
 
+// How a device moves data and orders its work, for the runtime's overlap decisions.
+struct TransferModel {
+  bool async = false;          // run() and the *_async copies return before the work is done
+  int copy_engines = 0;        // engines copying concurrently with compute (0: copies use the compute threads)
+  bool pinned_staging = false; // host buffers from allocate_host() copy asynchronously and faster
+  std::string streams;         // the stream model in words, e.g. "compute + H2D + D2H streams, events"
+};
+
 struct DeviceInfo {
   std::string name;         // "reference", "cpu", "cpu:1", "cuda:0"
   DeviceKind kind = DeviceKind::Host;
   std::string description;  // CPU model, GPU name
   int threads = 1;
+  TransferModel transfer;
 };
 
 struct DeviceOptions {
   int threads = 0;          // 0: all cores
+  bool tf32 = false;        // GPUs: allow TF32 tensor-core math (default strict float32)
+  bool graphs = true;       // GPUs: capture compiled segments as CUDA graphs and replay them
+  size_t workspace_limit = size_t{256} << 20;  // GPUs: most scratch bytes one algorithm may use
+};
+
+// The queues of a device. Work on one lane runs in order; lanes run concurrently.
+enum class Lane { Compute, ToDevice, ToHost };
+
+// A point in a lane's queue: done once all work queued there before it has finished.
+class DeviceEvent {
+ public:
+  virtual ~DeviceEvent() = default;
+  virtual void wait() = 0;  // blocks the calling thread until done
+  virtual bool done() = 0;
 };
 
 class Device {
@@ -73,6 +99,19 @@ class Device {
   virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;
   // Waits until all work queued on this device has finished.
   virtual void synchronize() = 0;
+
+  // Queued copies on `lane`; `src`/`dst` on the host must stay valid until an event
+  // recorded after them is done. The defaults copy synchronously.
+  virtual void copy_from_host_async(void* dst, const void* src, size_t bytes, Lane lane = Lane::ToDevice);
+  virtual void copy_to_host_async(void* dst, const void* src, size_t bytes, Lane lane = Lane::ToHost);
+  // An event after the work queued on `lane` so far (the default is already done).
+  virtual std::shared_ptr<DeviceEvent> record(Lane lane = Lane::Compute);
+  // Work queued on `lane` after this call starts once `event` (of any device) is done.
+  // The default blocks the calling thread until it is.
+  virtual void wait_for(const std::shared_ptr<DeviceEvent>& event, Lane lane = Lane::Compute);
+  // Host memory for staging copies (page-locked on GPUs); the default is ordinary memory.
+  virtual void* allocate_host(size_t bytes);
+  virtual void release_host(void* ptr);
 };
 
 // A device whose memory is ordinary host memory (reference, cpu).

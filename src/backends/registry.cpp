@@ -6,6 +6,9 @@
 #include "backends/cpu/cpu_device.h"
 #include "backends/reference/reference_device.h"
 #include "tandem/error.h"
+#if TANDEM_CUDA
+#include "backends/cuda/cuda_device.h"
+#endif
 
 namespace tandem {
 
@@ -15,7 +18,8 @@ std::vector<BackendStatus> list_backends() {
   all.push_back({"cpu", true, true,
                  cpu_model_name() + ", " + std::to_string(std::thread::hardware_concurrency()) + " threads"});
 #if TANDEM_CUDA
-  all.push_back({"cuda", true, false, "built; the CUDA backend is not implemented yet"});
+  CudaAvailability gpus = cuda_availability();
+  all.push_back({"cuda", true, gpus.devices > 0, gpus.summary});
 #else
   all.push_back({"cuda", false, false, "not built (TANDEM_CUDA=OFF or no CUDA toolkit/cuDNN)"});
 #endif
@@ -33,8 +37,13 @@ std::unique_ptr<Device> create_device(const std::string& name, const DeviceOptio
   if (name == "reference") return make_reference_device(options);
   if (name == "cpu") return make_cpu_device(-1, options);
   if (name.rfind("cpu:", 0) == 0) return make_cpu_device(parse_index(name, 3), options);
+#if TANDEM_CUDA
+  if (name == "cuda") return make_cuda_device(-1, options);
+  if (name.rfind("cuda:", 0) == 0) return make_cuda_device(parse_index(name, 4), options);
+#else
   if (name == "cuda" || name.rfind("cuda:", 0) == 0)
     fail(ErrorKind::InvalidInput, "device '" + name + "' is not usable here: " + list_backends()[2].detail);
+#endif
   fail(ErrorKind::InvalidInput, "unknown device '" + name + "' (known: reference, cpu, cpu:N, cuda:N)");
 }
 

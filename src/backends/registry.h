@@ -19,7 +19,7 @@ struct BackendStatus {
 std::vector<BackendStatus> list_backends();
 
 // "reference", "cpu", "cpu:N" (an independent CPU device instance with its own
-// memory and threads), later "cuda:N". Throws Error(InvalidInput) for an unknown
+// memory and threads), "cuda" or "cuda:N" (a GPU). Throws Error(InvalidInput) for an unknown
 // or unusable device, saying why.
 std::unique_ptr<Device> create_device(const std::string& name, const DeviceOptions& options = {});
 

@@ -32,7 +32,8 @@ class CpuDevice : public HostDevice {
   CpuDevice(int index, const DeviceOptions& options)
       : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
     int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
-    info_ = {index < 0 ? "cpu" : "cpu:" + std::to_string(index), DeviceKind::Host, cpu_model_name(), threads};
+    info_ = {index < 0 ? "cpu" : "cpu:" + std::to_string(index), DeviceKind::Host, cpu_model_name(), threads,
+             {false, 0, false, "one thread pool; run() and copies finish before they return"}};
     pool_ = std::make_shared<cpu::ThreadPool>(threads);
   }
 

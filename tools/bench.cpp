@@ -1,11 +1,13 @@
-// `tandem bench MODEL...`: latency distribution (median, p10, p90) over repeated
-// runs after warm-up, per model; optionally as JSON for scripts.
+// `tandem bench MODEL...`: end-to-end latency distribution (median, p10, p90; host
+// tensors in and out) over repeated runs after warm-up, per model; optionally as JSON
+// for scripts.
 #include <chrono>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "backends/cpu/cpu_device.h"
 #include "backends/registry.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -20,6 +22,7 @@ struct BenchArgs {
   int64_t batch = 1;
   int threads = 0, warmup = 3, repeats = 0;
   double seconds = 1.0;
+  GpuFlags gpu;
 };
 
 struct BenchResult {
@@ -29,7 +32,7 @@ struct BenchResult {
 };
 
 BenchResult bench_one(const std::string& model, const BenchArgs& args) {
-  Session session = Session::open(model, SessionOptions{args.device, args.threads, args.batch, true});
+  Session session = Session::open(model, session_options(args.device, args.threads, args.batch, true, args.gpu));
   std::vector<Tensor> inputs = random_inputs(session);
   for (int i = 0; i < args.warmup; ++i) session.run(inputs);
   std::vector<double> samples;
@@ -45,8 +48,11 @@ BenchResult bench_one(const std::string& model, const BenchArgs& args) {
 }
 
 std::string device_description(const BenchArgs& args) {
-  std::unique_ptr<Device> device = create_device(args.device, DeviceOptions{args.threads});
-  return device->info().description;
+  DeviceOptions options;
+  options.threads = args.threads;
+  options.tf32 = args.gpu.tf32;
+  options.graphs = !args.gpu.no_cuda_graphs;
+  return create_device(args.device, options)->info().description;
 }
 
 void bench(const BenchArgs& args) {
@@ -57,6 +63,7 @@ void bench(const BenchArgs& args) {
     rows.push_back({model, args.device, std::to_string(args.batch), format_us(r.stats.median), format_us(r.stats.p10),
                     format_us(r.stats.p90), std::to_string(r.repeats)});
     results.push_back({{"model", model}, {"device", args.device}, {"batch", args.batch}, {"threads", args.threads},
+                       {"tf32", args.gpu.tf32}, {"cuda_graphs", !args.gpu.no_cuda_graphs},
                        {"median_us", r.stats.median}, {"p10_us", r.stats.p10}, {"p90_us", r.stats.p90},
                        {"repeats", r.repeats}});
   }
@@ -64,7 +71,8 @@ void bench(const BenchArgs& args) {
   if (args.json.empty()) return;
   std::ofstream out(args.json);
   if (!out) fail(ErrorKind::Io, "cannot write '" + args.json + "'");
-  out << nlohmann::json{{"results", results}, {"cpu", device_description(args)}}.dump(2) << "\n";
+  nlohmann::json report{{"results", results}, {"cpu", cpu_model_name()}, {"device_description", device_description(args)}};
+  out << report.dump(2) << "\n";
 }
 
 }  // namespace
@@ -73,13 +81,14 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Median, p10 and p90 latency over repeated runs after warm-up");
   static BenchArgs args;
   cmd->add_option("MODEL", args.models, "ONNX files or zoo model names")->required();
-  cmd->add_option("--device", args.device, "reference, cpu, cpu:N");
+  cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
   cmd->add_option("--batch", args.batch, "Batch size (default 1)");
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
   cmd->add_option("--warmup", args.warmup, "Warm-up runs (default 3)");
   cmd->add_option("--repeats", args.repeats, "Timed runs (default: at least 10 and 1 s, at most 1000)");
   cmd->add_option("--seconds", args.seconds, "Minimum timed seconds when --repeats is not given");
   cmd->add_option("--json", args.json, "Also write the results as JSON");
+  add_gpu_flags(*cmd, args.gpu);
   cmd->callback([] { bench(args); });
 }
 

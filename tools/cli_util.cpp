@@ -1,13 +1,33 @@
-// Formatting, random inputs, table printing and percentiles for the CLI.
+// Formatting, random inputs, table printing, percentiles and the GPU flags for the CLI.
 #include "cli_util.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <random>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 namespace tandem::cli {
+
+void add_gpu_flags(CLI::App& command, GpuFlags& flags) {
+  command.add_flag("--tf32", flags.tf32,
+                   "cuda: allow TF32 tensor-core math in convolutions and matrix products (default: strict float32)");
+  command.add_flag("--no-cuda-graphs", flags.no_cuda_graphs,
+                   "cuda: launch every step each run instead of replaying a captured CUDA graph");
+}
+
+SessionOptions session_options(const std::string& device, int threads, int64_t batch, bool optimize,
+                               const GpuFlags& flags) {
+  SessionOptions options;
+  options.device = device;
+  options.threads = threads;
+  options.batch = batch;
+  options.optimize = optimize;
+  options.tf32 = flags.tf32;
+  options.cuda_graphs = !flags.no_cuda_graphs;
+  return options;
+}
 
 std::string format_flops(double flops) {
   if (flops >= 1e9) return fmt::format("{:.2f} GFLOP", flops / 1e9);

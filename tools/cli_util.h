@@ -1,11 +1,26 @@
-// Shared helpers of the CLI: formatting, random inputs, tables, timing statistics.
+// Shared helpers of the CLI: formatting, random inputs, tables, timing statistics,
+// and the GPU flags that run and bench share.
 #pragma once
 #include <string>
 #include <vector>
 
 #include "tandem/session.h"
 
+namespace CLI {
+class App;
+}
+
 namespace tandem::cli {
+
+// --tf32 and --no-cuda-graphs; they only change how cuda devices compute.
+struct GpuFlags {
+  bool tf32 = false;
+  bool no_cuda_graphs = false;
+};
+void add_gpu_flags(CLI::App& command, GpuFlags& flags);
+// The session options for a device, thread count and batch with these flags.
+SessionOptions session_options(const std::string& device, int threads, int64_t batch, bool optimize,
+                               const GpuFlags& flags);
 
 std::string format_flops(double flops);        // "1.82 GFLOP"
 std::string format_bytes(double bytes);        // "3.1 MB"

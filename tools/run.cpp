@@ -22,6 +22,7 @@ struct RunArgs {
   bool layers = false;
   int layer_runs = 5;
   bool no_optimize = false;
+  GpuFlags gpu;
 };
 
 void print_summary(const TensorSpec& spec, const Tensor& t) {
@@ -71,8 +72,8 @@ void print_layers(Session& session, const std::vector<Tensor>& inputs, int runs)
 }
 
 void run(const RunArgs& args) {
-  SessionOptions options{args.device, args.threads, args.batch, !args.no_optimize};
-  Session session = Session::open(args.model, options);
+  Session session = Session::open(args.model, session_options(args.device, args.threads, args.batch,
+                                                               !args.no_optimize, args.gpu));
   std::vector<Tensor> inputs = load_inputs(session, args);
   auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.run(inputs);
@@ -92,7 +93,7 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once and print its output and latency");
   static RunArgs args;
   cmd->add_option("MODEL", args.model, "ONNX file or zoo model name")->required();
-  cmd->add_option("--device", args.device, "reference, cpu, cpu:N");
+  cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
   cmd->add_option("--batch", args.batch, "Batch size (default: the model's)");
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
   cmd->add_option("--input", args.inputs, "Input .npy file(s), in the model's input order (default: random)");
@@ -100,6 +101,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--layers", args.layers, "Print the per-layer table (shape, FLOPs, time)");
   cmd->add_option("--layer-runs", args.layer_runs, "Profiled runs behind the per-layer medians (default 5)");
   cmd->add_flag("--no-optimize", args.no_optimize, "Skip graph fusion passes");
+  add_gpu_flags(*cmd, args.gpu);
   cmd->callback([] { run(args); });
 }
 

@@ -15,7 +15,6 @@ namespace tandem {
 namespace {
 
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
-constexpr float kLeakyReluDefaultAlpha = 0.01f;
 
 struct NamedKind {
   std::string_view name;

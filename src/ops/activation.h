@@ -13,6 +13,9 @@ namespace tandem {
 
 enum class ActivationKind { None, Relu, LeakyRelu, Clip, Sigmoid, Tanh };
 
+// ONNX LeakyRelu's alpha when the attribute is absent.
+constexpr float kLeakyReluDefaultAlpha = 0.01f;
+
 struct Activation {
   ActivationKind kind = ActivationKind::None;
   float alpha = 0;  // LeakyRelu: slope for x < 0; Clip: min

@@ -2,9 +2,11 @@
 // run through tandem's importer, passes and one device. Every test whose ops are all
 // in the claimed list runs; tests needing dtypes tandem lacks or training-mode
 // semantics are listed as skipped with the reason. Prints a per-op pass/fail table,
-// every failure with its cause, and exits non-zero on any failure.
+// every failure with its cause, and exits non-zero on any failure. When the device's
+// backend is not usable here (cuda without a GPU) it says why and exits with 77, which
+// CTest reports as skipped.
 //
-//   onnx_node_tests --device reference|cpu [--data DIR]... [--filter TEXT]
+//   onnx_node_tests --device reference|cpu|cuda[:N] [--data DIR]... [--filter TEXT]
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -52,6 +55,7 @@ const std::map<std::string, std::set<size_t>> kParameterSlots = {
     {"ReduceMean", {1}},     {"ReduceMax", {1}}};
 
 constexpr double kRtol = 1e-3, kAtol = 1e-7;
+constexpr int kSkipped = 77;  // CTest's SKIP_RETURN_CODE
 
 struct Options {
   std::string device = "reference";
@@ -352,7 +356,7 @@ Options parse_options(int argc, char** argv) {
     else
       fail(ErrorKind::InvalidInput,
            "unknown argument '" + arg +
-               "'\nusage: onnx_node_tests --device reference|cpu [--data DIR]... [--filter TEXT]");
+               "'\nusage: onnx_node_tests --device reference|cpu|cuda[:N] [--data DIR]... [--filter TEXT]");
   }
   if (options.data.empty())
     for (const char* kind : {"node", "pytorch-converted", "pytorch-operator"})
@@ -364,7 +368,21 @@ struct Counts {
   int pass = 0, fail = 0;
 };
 
+// The backend of `device` ("cuda" for "cuda:1") when it is built in but not usable
+// here; nullopt when it is usable or unknown (create_device then says what is wrong).
+std::optional<BackendStatus> unusable_backend(const std::string& device) {
+  std::string backend = device.substr(0, device.find(':'));
+  for (const BackendStatus& status : list_backends())
+    if (status.name == backend && !status.usable) return status;
+  return std::nullopt;
+}
+
 int run_all(const Options& options) {
+  if (auto backend = unusable_backend(options.device)) {
+    std::printf("onnx_node_tests: skipped: device '%s' is not usable here: %s\n", options.device.c_str(),
+                backend->detail.c_str());
+    return kSkipped;
+  }
   auto device = create_device(options.device);
   size_t unclaimed = 0;
   std::vector<TestCase> tests = find_tests(options, unclaimed);

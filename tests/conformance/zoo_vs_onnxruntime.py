@@ -3,11 +3,14 @@
 (on each device) and by onnxruntime (CPU provider) on the same seeded input.
 
 The error is the max relative error  max|tandem - ort| / max|ort|  over the whole
-output; a run passes when it is at most the tolerance (1e-4). Prints a table and the
-pass count, and exits non-zero when any run fails.
+output; a run passes when it is at most the tolerance (default 1e-4; 3e-3 is the bound
+with --tf32, which lets cuda use TF32 tensor cores). Prints a table and the pass count,
+and exits non-zero when any run fails. When a requested device's backend is not usable
+here (`tandem devices`; e.g. cuda without a GPU) it says why and exits with 77, which
+CTest reports as skipped.
 
 Usage: zoo_vs_onnxruntime.py --tandem build/tools/tandem [--models a,b] [--devices
-reference,cpu] [--batches 1,4] [--threads 2] [--workdir DIR]
+reference,cpu] [--batches 1,4] [--threads 2] [--tolerance 1e-4] [--tf32] [--workdir DIR]
 """
 import argparse
 import os
@@ -19,6 +22,8 @@ import time
 import numpy as np
 import onnx
 import onnxruntime as ort
+
+EXIT_SKIPPED = 77  # CTest's SKIP_RETURN_CODE for the cuda suites
 
 ZOO_MODELS = ["lenet5", "alexnet", "alexnet_lrn", "vgg16", "resnet18", "resnet50",
               "mobilenetv2", "googlenet", "squeezenet1_1"]
@@ -35,7 +40,8 @@ def parse_args():
     p.add_argument("--devices", type=csv_list, default=["reference", "cpu"], help="comma-separated tandem devices")
     p.add_argument("--batches", type=lambda s: [int(b) for b in csv_list(s)], default=[1, 4])
     p.add_argument("--threads", type=int, default=0, help="tandem --threads (0: tandem's default)")
-    p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed max relative error")
+    p.add_argument("--tolerance", type=float, default=1e-4, help="largest allowed max relative error (default 1e-4)")
+    p.add_argument("--tf32", action="store_true", help="pass --tf32 to tandem run (cuda: TF32 tensor-core math)")
     p.add_argument("--workdir", help="where models, inputs and outputs go (default: a temporary folder)")
     return p.parse_args()
 
@@ -47,6 +53,31 @@ def run_tandem(tandem, args):
     seconds = time.monotonic() - start
     lines = (proc.stderr or proc.stdout).strip().splitlines()
     return proc.returncode == 0, seconds, (lines[-1] if lines else f"exit code {proc.returncode}")
+
+
+def backend_status(tandem):
+    """{backend: (usable, detail)} from the first table of `tandem devices`."""
+    proc = subprocess.run([tandem, "devices"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit(f"zoo_vs_onnxruntime: `tandem devices` failed: {(proc.stderr or proc.stdout).strip()}")
+    status = {}
+    for line in proc.stdout.splitlines()[1:]:
+        if not line.strip():
+            break
+        name, _built, usable, *detail = line.split(None, 3)
+        status[name] = (usable == "yes", detail[0] if detail else "")
+    return status
+
+
+def unusable_devices(tandem, devices):
+    """'device: why' for each requested device whose backend tandem lists as unusable."""
+    status = backend_status(tandem)
+    reasons = []
+    for device in devices:
+        usable, detail = status.get(device.split(":")[0], (True, ""))
+        if not usable:
+            reasons.append(f"{device}: {detail}")
+    return reasons
 
 
 def onnx_with_batch(model_path, batch):
@@ -112,6 +143,8 @@ def check_model(model, args, workdir, rows):
                        "--input", input_path, "--output", output_path]
             if args.threads > 0:
                 command += ["--threads", str(args.threads)]
+            if args.tf32:
+                command.append("--tf32")
             ok, seconds, message = run_tandem(args.tandem, command)
             if not ok:
                 record(rows, (model, batch, device, "-", seconds, f"FAIL: {message}"))
@@ -136,8 +169,12 @@ def main():
     unknown = [m for m in args.models if m not in ZOO_MODELS]
     if unknown:
         sys.exit(f"zoo_vs_onnxruntime: unknown model(s) {', '.join(unknown)}; known: {', '.join(ZOO_MODELS)}")
+    unusable = unusable_devices(args.tandem, args.devices)
+    if unusable:
+        print("zoo_vs_onnxruntime: skipped: not usable here: " + "; ".join(unusable))
+        return EXIT_SKIPPED
     print(f"tandem vs onnxruntime {ort.__version__} (CPU provider); error = max|tandem - ort| / max|ort|, "
-          f"tolerance {args.tolerance:g}")
+          f"tolerance {args.tolerance:g}; TF32 {'on' if args.tf32 else 'off'}")
     print_row(("model", "batch", "device", "max rel err", "tandem s", "result"))
     start = time.monotonic()
     rows = []

@@ -1,20 +1,37 @@
 #!/usr/bin/env bash
 # Bad input through the CLI gives a one-line error and exit code 1, never a crash:
-# corrupt and truncated model files, a wrong input shape, an unknown device or model.
+# corrupt and truncated model files, a wrong input shape, an unknown device or model,
+# and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
+# `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 set -u
 tandem="$1"
 work="$2"
 mkdir -p "$work"
 failures=0
+checks=0
 
 expect_error() {  # expect_error PATTERN COMMAND...
   local pattern="$1"; shift
   local out rc
   out=$("$@" 2>&1); rc=$?
+  checks=$((checks + 1))
   if [ "$rc" -eq 1 ] && grep -q -- "$pattern" <<<"$out"; then
     echo "ok: $* -> $out"
   else
     echo "FAIL: $* (exit $rc, wanted 1 and /$pattern/): $out"
+    failures=$((failures + 1))
+  fi
+}
+
+expect_success() {  # expect_success PATTERN COMMAND...
+  local pattern="$1"; shift
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  checks=$((checks + 1))
+  if [ "$rc" -eq 0 ] && grep -q -- "$pattern" <<<"$out"; then
+    echo "ok: $*"
+  else
+    echo "FAIL: $* (exit $rc, wanted 0 and /$pattern/): $out"
     failures=$((failures + 1))
   fi
 }
@@ -33,5 +50,15 @@ expect_error "must have shape" "$tandem" run lenet5 --input "$work/logits.npy"
 expect_error "unknown device" "$tandem" run lenet5 --device tpu
 expect_error "not a .npy" "$tandem" run lenet5 --input "$work/corrupt.onnx"
 
-echo "$((7 - failures)) passed, $failures failed"
+# cuda: listed whether or not it was built; unusable gives the reason, usable runs.
+expect_success "^cuda " "$tandem" devices
+if "$tandem" devices | grep -q "^cuda  *yes  *yes "; then
+  expect_success "latency on cuda" "$tandem" run lenet5 --device cuda
+  expect_success "latency on cuda" "$tandem" run lenet5 --device cuda --tf32 --no-cuda-graphs
+else
+  expect_error "invalid input: .*'cuda'" "$tandem" run lenet5 --device cuda
+  expect_error "invalid input: .*'cuda:1'" "$tandem" bench lenet5 --device cuda:1 --tf32
+fi
+
+echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -15,7 +15,6 @@
 namespace tandem::cuda {
 namespace {
 
-constexpr size_t kArenaAlignment = 256;
 constexpr size_t kMaxGraphs = 8;  // captured graphs kept per executable (one per caller buffer set)
 constexpr size_t kMaxEagerKeys = 64;  // buffer sets remembered as seen once
 

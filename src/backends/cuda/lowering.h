@@ -3,8 +3,10 @@
 // the backend's own kernels (kernels/*.cu), host_fallback.cpp the op's reference
 // kernel on the host for rare dtypes and attribute values.
 #pragma once
+#include <optional>
 #include <string_view>
 
+#include "backends/cuda/kernels/kernels.h"
 #include "backends/cuda/segment_compiler.h"
 
 namespace tandem::cuda {
@@ -37,6 +39,14 @@ void lower_slice(SegmentCompiler& c, const Node& node);          // own_movement
 void lower_transpose(SegmentCompiler& c, const Node& node);      // own_movement.cpp
 void lower_pad(SegmentCompiler& c, const Node& node);            // own_pad.cpp
 void lower_gather(SegmentCompiler& c, const Node& node);         // own_gather.cpp
+// Activations absorbed by the node before them (own_elementwise.cpp):
+// the activation `node` computes when it is a float32 Relu, LeakyRelu, Clip with
+// constant bounds, Sigmoid or Tanh; nullopt otherwise.
+std::optional<kernels::ActivationParams> standalone_activation(const Node& node, const Graph& graph);
+// When the only reader of `result` (the value the node being lowered writes) is such
+// an activation later in the segment, fuses it, `result` becomes the activation's
+// output, and returns it; otherwise returns Activation::None.
+kernels::ActivationParams fuse_tail_activation(SegmentCompiler& c, int& result);
 // no kernel at all
 void lower_view(SegmentCompiler& c, const Node& node);           // own_view.cpp (Reshape, Flatten, ...)
 void lower_host_fallback(SegmentCompiler& c, const Node& node);  // host_fallback.cpp

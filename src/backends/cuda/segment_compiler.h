@@ -19,6 +19,10 @@
 
 namespace tandem::cuda {
 
+// Every arena buffer starts at a multiple of this many bytes (so does cudaMalloc'd
+// memory), which lowerings may rely on for vector loads and for views at an offset.
+constexpr size_t kArenaAlignment = 256;
+
 enum class BufferKind { Arena, Input, Output, Fixed };
 
 struct Buffer {

@@ -81,7 +81,7 @@ class ReferenceExecutable : public Executable {
 
 class ReferenceDevice : public HostDevice {
  public:
-  ReferenceDevice() { info_ = {"reference", DeviceKind::Host, "plain loops (oracle)", 1}; }
+  ReferenceDevice() { info_ = {"reference", DeviceKind::Host, "plain loops (oracle)", 1, {false, 0, false, "runs on the calling thread"}}; }
   const DeviceInfo& info() const override { return info_; }
   bool supports(const Node& node, const Graph&) const override { return find_op(node.op) != nullptr; }
   std::unique_ptr<Executable> compile(const Segment& segment) override {

@@ -83,8 +83,8 @@ struct PoolGeometry {
 };
 
 // indices (Max only, may be null): ONNX MaxPool's Indices output, the flat index into x
-// of each maximum, row-major (storage_order 0) or with the last two spatial axes
-// swapped (storage_order 1).
+// of each maximum, row-major (storage_order 0) or column-major over the spatial axes
+// (storage_order 1: the first spatial axis varies fastest), as the reference op does.
 void pool(PoolKind kind, const float* x, float* y, int64_t* indices, const PoolGeometry& g, int storage_order,
           cudaStream_t stream);
 

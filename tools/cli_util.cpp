@@ -64,19 +64,6 @@ std::vector<Tensor> random_inputs(const Session& session, uint64_t seed) {
   return inputs;
 }
 
-static double percentile(const std::vector<double>& sorted, double q) {
-  double pos = q * static_cast<double>(sorted.size() - 1);
-  size_t lo = static_cast<size_t>(pos);
-  size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
-}
-
-Stats stats_of(std::vector<double> samples) {
-  if (samples.empty()) return {};
-  std::sort(samples.begin(), samples.end());
-  return {percentile(samples, 0.5), percentile(samples, 0.1), percentile(samples, 0.9)};
-}
-
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& row : rows)

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "profile/profile.h"
 #include "tandem/session.h"
 
 namespace CLI {
@@ -29,10 +30,9 @@ std::string format_us(double microseconds);    // "412 µs", "12.3 ms"
 // Seeded uniform [-1, 1) inputs matching the session's input specs.
 std::vector<Tensor> random_inputs(const Session& session, uint64_t seed = 1);
 
-struct Stats {
-  double median = 0, p10 = 0, p90 = 0;
-};
-Stats stats_of(std::vector<double> samples);
+// Median, p10 and p90 of timing samples (the profiler's Spread).
+using Stats = Spread;
+inline Stats stats_of(std::vector<double> samples) { return spread_of(std::move(samples)); }
 
 // Prints rows with columns padded to their widest cell; first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -9,5 +9,10 @@ void add_run_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 void add_devices_command(CLI::App& app);
 void add_zoo_command(CLI::App& app);
+void add_profile_command(CLI::App& app);    // profile.cpp
+void add_fit_command(CLI::App& app);        // fit.cpp
+void add_predict_command(CLI::App& app);    // predict.cpp
+void add_sweep_command(CLI::App& app);      // sweep.cpp
+void add_crossover_command(CLI::App& app);  // crossover.cpp
 
 }  // namespace tandem::cli

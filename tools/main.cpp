@@ -13,6 +13,11 @@ int main(int argc, char** argv) {
   tandem::cli::add_bench_command(app);
   tandem::cli::add_devices_command(app);
   tandem::cli::add_zoo_command(app);
+  tandem::cli::add_profile_command(app);
+  tandem::cli::add_fit_command(app);
+  tandem::cli::add_predict_command(app);
+  tandem::cli::add_sweep_command(app);
+  tandem::cli::add_crossover_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

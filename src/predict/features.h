@@ -1,0 +1,38 @@
+// The features that latency predictors read for one node on one device: what the
+// node computes (FLOPs, bytes, window geometry, channels, batch) and the conditions
+// it ran under (threads, CPU load). The profiler stores them with every measured
+// node, so predictors train without reloading models; the planner extracts them for
+// nodes it has never seen.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tandem {
+
+struct NodeFeatures {
+  std::string op;            // ONNX op type, e.g. "Conv"
+  double flops = 0;          // multiply-adds count 2
+  double input_bytes = 0;    // non-constant inputs
+  double output_bytes = 0;
+  double weight_bytes = 0;   // constant inputs
+  double kernel = 1;         // window elements (kh * kw), 1 for non-window ops
+  double stride = 1;         // first spatial stride
+  double in_channels = 0;    // dim 1 of input 0 (or its last dim for rank-2 inputs)
+  double out_channels = 0;   // dim 1 of output 0 (or its last dim for rank-2 outputs)
+  double spatial = 1;        // output spatial elements (H_out * W_out)
+  double groups = 1;
+  double batch = 1;          // dim 0 of output 0
+  double threads = 1;        // of the device it ran on
+  double load = 0;           // extra CPU load while it ran, 0..1 of all cores busy
+};
+
+// Features of `node` in a shape-inferred graph; threads and load are left for the caller.
+NodeFeatures node_features(const Node& node, const Graph& graph);
+
+// The numeric features in a fixed order (feature_names() gives the names).
+std::vector<double> feature_vector(const NodeFeatures& f);
+const std::vector<std::string>& feature_names();
+
+}  // namespace tandem

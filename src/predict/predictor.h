@@ -1,0 +1,73 @@
+// The latency predictor `tandem fit` trains and the planner asks: per device, per op
+// type the model kind that validated best (roofline, linear or boosted trees), a
+// device-wide roofline for op types it has no model of, conservative defaults for
+// devices it never saw, and the profile's link fits for copy times. Saved as a
+// versioned, self-contained JSON file ("format": "tandem-predictor").
+#pragma once
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "predict/op_model.h"
+#include "profile/profile.h"
+
+namespace tandem {
+
+constexpr int kPredictorVersion = 1;
+
+struct DeviceModels {
+  DeviceKind kind = DeviceKind::Host;
+  std::string description;
+  int threads = 0;                      // as profiled
+  Roofline fallback;                    // all of the device's samples, or defaults
+  std::map<std::string, OpModel> ops;   // by op type
+  std::set<std::string> fused;          // signatures always fused into the node before
+};
+
+// "cuda..." is a GPU, "remote..." a remote device, anything else a host device.
+DeviceKind device_kind_of_name(const std::string& device);
+
+class Predictor {
+ public:
+  // Trains on the samples; `devices` (fingerprints) gives kind, description and
+  // threads, also of devices without samples; `links` gives copy-time fits.
+  static Predictor fit(const std::vector<LatencySample>& samples, const std::map<std::string, DeviceFingerprint>& devices,
+                       const std::vector<LinkProfile>& links, const FitOptions& options = {});
+  // Trains on all of a profile's samples above the floor, and records the signatures
+  // each device fused.
+  static Predictor fit(const Profile& profile, const FitOptions& options = {});
+
+  // Whether `device` fused nodes of this signature (profile/node_profiler.h) into the
+  // node before in the profile: such a node costs nothing of its own.
+  bool fused(const std::string& device, const std::string& signature) const;
+  // Predicted µs of one node on `device`; threads and load come from `f`.
+  double predict(const NodeFeatures& f, const std::string& device) const;
+  std::vector<double> predict(const std::vector<NodeFeatures>& features, const std::string& device) const;
+  // Predicted µs to copy `bytes` between the host and `device`; direction is
+  // "to_device" or "to_host" (else Error(InvalidInput)). 0 for the host itself.
+  double predict_copy(const std::string& device, const std::string& direction, double bytes) const;
+
+  // The models of a device; nullptr when it was never profiled.
+  const DeviceModels* device(const std::string& name) const;
+  const std::map<std::string, DeviceModels>& devices() const { return devices_; }
+  double floor_us() const { return floor_us_; }
+
+  nlohmann::json to_json() const;
+  // Throws Error(InvalidInput) naming `source` and the field for anything malformed,
+  // of another format or of another version.
+  static Predictor from_json(const nlohmann::json& j, const std::string& source);
+  void save(const std::string& path) const;
+  // Throws Error(Io) when unreadable, Error(InvalidInput) as from_json.
+  static Predictor load(const std::string& path);
+
+ private:
+  std::map<std::string, DeviceModels> devices_;
+  std::map<std::pair<std::string, std::string>, LinkFit> links_;  // by (device, direction)
+  double floor_us_ = kDefaultFloorUs;
+};
+
+}  // namespace tandem

@@ -1,0 +1,261 @@
+// One-layer graphs, their parameters, and the default sweep grids and search ranges.
+#include "profile/layer_grid.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "ir/zoo/builder.h"
+#include "ops/op.h"
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace {
+
+constexpr LayerKind kAllLayers[] = {LayerKind::Conv, LayerKind::MaxPool,   LayerKind::AvgPool,
+                                    LayerKind::Lrn,  LayerKind::BatchNorm, LayerKind::Fc};
+
+bool is_pool(LayerKind kind) { return kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
+bool is_window(LayerKind kind) { return kind == LayerKind::Conv || is_pool(kind); }
+
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> items;
+  std::stringstream stream(list);
+  std::string item;
+  while (std::getline(stream, item, ','))
+    if (!item.empty()) items.push_back(item);
+  return items;
+}
+
+// A constant of `shape`, uniform in [lo, hi) from the zoo's seeded generator.
+int add_random_constant(Graph& graph, const std::string& name, Shape shape, float lo, float hi, zoo::WeightRng& rng) {
+  Tensor t(DType::f32, std::move(shape));
+  float* p = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = rng.uniform(lo, hi);
+  return graph.add_constant(name, std::move(t));
+}
+
+std::vector<int64_t> pair_of(int64_t v) { return {v, v}; }
+std::vector<int64_t> quad_of(int64_t v) { return {v, v, v, v}; }
+
+// The node of `spec` reading `x`, with its constant inputs added to `graph`.
+Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng) {
+  Node node;
+  node.name = layer_name(spec.kind);
+  node.inputs = {x};
+  const int64_t c = spec.in_channels;
+  switch (spec.kind) {
+    case LayerKind::Conv: {
+      // w: (C_out, C_in, k, k), He-uniform; b: (C_out)
+      float bound = std::sqrt(6.0f / static_cast<float>(c * spec.kernel * spec.kernel));
+      node.op = "Conv";
+      node.inputs.push_back(add_random_constant(graph, "weight", {spec.out_channels, c, spec.kernel, spec.kernel},
+                                                -bound, bound, rng));
+      node.inputs.push_back(add_random_constant(graph, "bias", {spec.out_channels}, -0.05f, 0.05f, rng));
+      node.attrs.set("kernel_shape", pair_of(spec.kernel));
+      node.attrs.set("strides", pair_of(1));
+      node.attrs.set("pads", quad_of(spec.kernel / 2));
+      node.attrs.set("dilations", pair_of(1));
+      node.attrs.set("group", int64_t{1});
+      break;
+    }
+    case LayerKind::MaxPool:
+    case LayerKind::AvgPool:
+      node.op = spec.kind == LayerKind::MaxPool ? "MaxPool" : "AveragePool";
+      node.attrs.set("kernel_shape", pair_of(spec.kernel));
+      node.attrs.set("strides", pair_of(2));
+      node.attrs.set("pads", quad_of(spec.kernel / 2));
+      break;
+    case LayerKind::Lrn:
+      node.op = "LRN";
+      node.attrs.set("size", int64_t{5});
+      node.attrs.set("alpha", 1e-4f);
+      node.attrs.set("beta", 0.75f);
+      node.attrs.set("bias", 1.0f);
+      break;
+    case LayerKind::BatchNorm:
+      node.op = "BatchNormalization";
+      node.inputs.push_back(add_random_constant(graph, "scale", {c}, 0.8f, 1.2f, rng));
+      node.inputs.push_back(add_random_constant(graph, "bias", {c}, -0.1f, 0.1f, rng));
+      node.inputs.push_back(add_random_constant(graph, "mean", {c}, -0.1f, 0.1f, rng));
+      node.inputs.push_back(add_random_constant(graph, "var", {c}, 0.5f, 2.0f, rng));
+      node.attrs.set("epsilon", 1e-5f);
+      break;
+    case LayerKind::Fc: {
+      // w: (F_out, F_in); y = x w^T + b
+      float bound = std::sqrt(6.0f / static_cast<float>(c));
+      node.op = "Gemm";
+      node.inputs.push_back(add_random_constant(graph, "weight", {spec.out_channels, c}, -bound, bound, rng));
+      node.inputs.push_back(add_random_constant(graph, "bias", {spec.out_channels}, -0.05f, 0.05f, rng));
+      node.attrs.set("transB", int64_t{1});
+      break;
+    }
+  }
+  return node;
+}
+
+}  // namespace
+
+std::string layer_name(LayerKind kind) {
+  switch (kind) {
+    case LayerKind::Conv: return "conv";
+    case LayerKind::MaxPool: return "maxpool";
+    case LayerKind::AvgPool: return "avgpool";
+    case LayerKind::Lrn: return "lrn";
+    case LayerKind::BatchNorm: return "bn";
+    case LayerKind::Fc: return "fc";
+  }
+  return "?";
+}
+
+std::vector<LayerKind> parse_layers(const std::string& list) {
+  std::vector<LayerKind> kinds;
+  auto add = [&](LayerKind kind) {
+    for (LayerKind k : kinds)
+      if (k == kind) return;
+    kinds.push_back(kind);
+  };
+  for (const std::string& item : split_list(list)) {
+    if (item == "all") {
+      for (LayerKind k : kAllLayers) add(k);
+    } else if (item == "pool") {
+      add(LayerKind::MaxPool);
+      add(LayerKind::AvgPool);
+    } else {
+      bool known = false;
+      for (LayerKind k : kAllLayers) {
+        if (layer_name(k) != item) continue;
+        add(k);
+        known = true;
+      }
+      if (!known)
+        fail(ErrorKind::InvalidInput,
+             "unknown layer '" + item + "' (known: conv, pool, maxpool, avgpool, lrn, bn, fc, all)");
+    }
+  }
+  if (kinds.empty()) fail(ErrorKind::InvalidInput, "no layers given");
+  return kinds;
+}
+
+LayerSpec default_spec(LayerKind kind) {
+  LayerSpec spec;
+  spec.kind = kind;
+  if (is_pool(kind)) spec.size = 56;
+  if (kind == LayerKind::Fc) spec.in_channels = spec.out_channels = 1024;
+  return spec;
+}
+
+std::vector<std::string> swept_params(LayerKind kind) {
+  if (kind == LayerKind::Conv) return {"c_in", "c_out", "size", "kernel", "batch"};
+  if (is_pool(kind)) return {"channels", "size", "kernel", "batch"};
+  if (kind == LayerKind::Fc) return {"f_in", "f_out", "batch"};
+  return {"channels", "size", "batch"};
+}
+
+static bool applies(LayerKind kind, const std::string& param) {
+  if (param == "batch") return true;
+  if (param == "channels" || param == "size") return kind != LayerKind::Fc;
+  if (param == "c_in" || param == "c_out") return kind == LayerKind::Conv;
+  if (param == "kernel") return is_window(kind);
+  if (param == "f_in" || param == "f_out") return kind == LayerKind::Fc;
+  return false;
+}
+
+void set_param(LayerSpec& spec, const std::string& param, int64_t value) {
+  if (!applies(spec.kind, param))
+    fail(ErrorKind::InvalidInput, "parameter '" + param + "' does not apply to layer " + layer_name(spec.kind));
+  if (value < 1 || value > (int64_t{1} << 20))
+    fail(ErrorKind::InvalidInput, "parameter '" + param + "' = " + std::to_string(value) + " is out of range");
+  if (param == "batch") spec.batch = value;
+  if (param == "channels") spec.in_channels = spec.out_channels = value;
+  if (param == "c_in" || param == "f_in") spec.in_channels = value;
+  if (param == "c_out" || param == "f_out") spec.out_channels = value;
+  if (param == "size") spec.size = value;
+  if (param == "kernel") spec.kernel = value;
+}
+
+int64_t get_param(const LayerSpec& spec, const std::string& param) {
+  if (!applies(spec.kind, param))
+    fail(ErrorKind::InvalidInput, "parameter '" + param + "' does not apply to layer " + layer_name(spec.kind));
+  if (param == "batch") return spec.batch;
+  if (param == "channels" || param == "c_in" || param == "f_in") return spec.in_channels;
+  if (param == "c_out" || param == "f_out") return spec.out_channels;
+  if (param == "size") return spec.size;
+  return spec.kernel;
+}
+
+std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec) {
+  if (spec.kind == LayerKind::Conv)
+    return {{"batch", spec.batch}, {"c_in", spec.in_channels}, {"c_out", spec.out_channels},
+            {"size", spec.size},   {"kernel", spec.kernel}};
+  if (spec.kind == LayerKind::Fc)
+    return {{"batch", spec.batch}, {"f_in", spec.in_channels}, {"f_out", spec.out_channels}};
+  std::vector<std::pair<std::string, int64_t>> params = {
+      {"batch", spec.batch}, {"channels", spec.in_channels}, {"size", spec.size}};
+  if (is_pool(spec.kind)) params.emplace_back("kernel", spec.kernel);
+  return params;
+}
+
+std::string params_label(const LayerSpec& spec) {
+  std::string label;
+  for (const auto& [name, value] : layer_params(spec))
+    label += (label.empty() ? "" : ",") + name + "=" + std::to_string(value);
+  return label;
+}
+
+Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
+  Graph graph;
+  graph.name = layer_name(spec.kind) + "(" + params_label(spec) + ")";
+  graph.opset = 17;
+  Shape input_shape = spec.kind == LayerKind::Fc ? Shape{spec.batch, spec.in_channels}
+                                                 : Shape{spec.batch, spec.in_channels, spec.size, spec.size};
+  int x = graph.add_value("input", DType::f32, std::move(input_shape));
+  graph.inputs = {x};
+  zoo::WeightRng rng(seed);
+  Node node = layer_node(spec, graph, x, rng);
+  int y = graph.add_value("output");
+  node.outputs = {y};
+  graph.nodes.push_back(std::move(node));
+  graph.outputs = {y};
+  infer_shapes(graph);
+  return graph;
+}
+
+std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool quick) {
+  if (!applies(kind, param))
+    fail(ErrorKind::InvalidInput, "parameter '" + param + "' does not apply to layer " + layer_name(kind));
+  if (param == "batch") {
+    if (kind == LayerKind::Fc) return quick ? std::vector<int64_t>{1, 16, 64} : std::vector<int64_t>{1, 4, 16, 64, 256};
+    return quick ? std::vector<int64_t>{1, 4, 16} : std::vector<int64_t>{1, 2, 4, 8, 16};
+  }
+  if (param == "kernel") {
+    if (kind == LayerKind::Conv) return quick ? std::vector<int64_t>{1, 3, 7} : std::vector<int64_t>{1, 3, 5, 7};
+    return quick ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{2, 3, 5};
+  }
+  if (param == "size") {
+    if (kind == LayerKind::Conv) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
+    return quick ? std::vector<int64_t>{14, 56, 224} : std::vector<int64_t>{7, 14, 28, 56, 112, 224};
+  }
+  if (param == "f_in" || param == "f_out")
+    return quick ? std::vector<int64_t>{128, 1024, 8192} : std::vector<int64_t>{64, 256, 1024, 4096, 9216};
+  // channels, c_in, c_out
+  return quick ? std::vector<int64_t>{16, 64, 256} : std::vector<int64_t>{8, 16, 32, 64, 128, 256, 512};
+}
+
+std::vector<std::string> crossover_params(LayerKind kind) {
+  if (kind == LayerKind::Conv) return {"channels", "size", "batch"};
+  if (kind == LayerKind::Fc) return {"f_in", "batch"};
+  return {"size", "channels"};
+}
+
+ParamRange crossover_range(LayerKind kind, const std::string& param) {
+  if (!applies(kind, param))
+    fail(ErrorKind::InvalidInput, "parameter '" + param + "' does not apply to layer " + layer_name(kind));
+  if (param == "batch") return kind == LayerKind::Fc ? ParamRange{1, 256} : ParamRange{1, 64};
+  if (param == "size") return {4, 224};
+  if (param == "kernel") return kind == LayerKind::Conv ? ParamRange{1, 11} : ParamRange{2, 7};
+  if (param == "f_in" || param == "f_out") return {16, 16384};
+  return {4, 512};
+}
+
+}  // namespace tandem

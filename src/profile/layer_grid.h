@@ -1,0 +1,80 @@
+// One-layer graphs for the layer study (design.md, method items 2 and 4): a single
+// Conv, MaxPool, AveragePool, LRN, BatchNormalization or Gemm (FC) node with seeded
+// random weights, described by a LayerSpec; the named parameters a study varies; and
+// the default grids (`tandem sweep`) and search ranges (`tandem crossover`).
+//
+// The layers, exactly:
+//   conv     Conv (N, C_in, H, W) -> (N, C_out, H, W), square kernel k, stride 1,
+//            pad k/2, with bias; no activation (nothing is fused into it)
+//   maxpool  MaxPool, window k (3 by default), stride 2, pad k/2, on (N, C, H, W)
+//   avgpool  AveragePool, same geometry, padding not counted
+//   lrn      LRN across channels, size 5, on (N, C, H, W)
+//   bn       BatchNormalization (inference) on (N, C, H, W), the only node, so no
+//            pass can fold it away (the graph is never optimised)
+//   fc       Gemm (N, F_in) x (F_out, F_in)^T + bias -> (N, F_out)
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tandem {
+
+enum class LayerKind { Conv, MaxPool, AvgPool, Lrn, BatchNorm, Fc };
+
+struct LayerSpec {
+  LayerKind kind = LayerKind::Conv;
+  int64_t batch = 1;          // N
+  int64_t in_channels = 64;   // conv: C_in; pool, LRN, BN: C; fc: F_in
+  int64_t out_channels = 64;  // conv: C_out; fc: F_out; unused otherwise
+  int64_t size = 28;          // H = W; unused by fc
+  int64_t kernel = 3;         // conv and pooling window; unused otherwise
+};
+
+// "conv", "maxpool", "avgpool", "lrn", "bn", "fc".
+std::string layer_name(LayerKind kind);
+// Parses a comma-separated list of layer names; "pool" means maxpool and avgpool,
+// "all" every layer. Throws Error(InvalidInput) naming an unknown layer.
+std::vector<LayerKind> parse_layers(const std::string& list);
+// The spec with the study's fixed defaults for this layer kind.
+LayerSpec default_spec(LayerKind kind);
+
+// Parameters a study can vary, by name:
+//   batch     N
+//   channels  C (conv: C_in = C_out)
+//   c_in      conv C_in            c_out  conv C_out
+//   size      H = W                kernel conv / pooling window
+//   f_in      fc F_in              f_out  fc F_out
+// The names that apply to a layer kind, in the order a sweep visits them.
+std::vector<std::string> swept_params(LayerKind kind);
+// Sets parameter `param` of `spec` to `value`; throws Error(InvalidInput) when the
+// parameter does not apply to the layer or the value is out of range.
+void set_param(LayerSpec& spec, const std::string& param, int64_t value);
+// The value of `param` in `spec`.
+int64_t get_param(const LayerSpec& spec, const std::string& param);
+
+// The parameters that describe this layer, as (name, value) in a fixed order:
+// conv: batch, c_in, c_out, size, kernel; pooling: batch, channels, size, kernel;
+// lrn/bn: batch, channels, size; fc: batch, f_in, f_out.
+std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec);
+// "batch=1,c_in=64,c_out=64,size=28,kernel=3": the layer's parameters in one token.
+std::string params_label(const LayerSpec& spec);
+
+// The one-node graph of `spec`, shapes inferred, weights from `seed`. Its input is
+// "input" and its output "output".
+Graph build_layer_graph(const LayerSpec& spec, uint64_t seed = 1);
+
+// The values a sweep visits for `param` of this layer (the others at their defaults);
+// `quick` keeps a few spread-out values.
+std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool quick);
+
+// Range [lo, hi] a crossover search explores for `param` of this layer.
+struct ParamRange {
+  int64_t lo = 1, hi = 1;
+};
+ParamRange crossover_range(LayerKind kind, const std::string& param);
+// The (layer, parameter) pairs `tandem crossover` studies for this layer kind.
+std::vector<std::string> crossover_params(LayerKind kind);
+
+}  // namespace tandem

@@ -1,0 +1,59 @@
+// Profiling one model on one device: the graph prepared at one batch size, compiled
+// whole as one segment, run with seeded random inputs in the device's memory; every
+// node timed over repeats after warm-up, the whole run timed separately (without
+// per-node timing), optionally under injected background CPU load.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/device.h"
+#include "profile/profile.h"
+
+namespace tandem {
+
+struct MeasureOptions {
+  int warmup = 2;            // untimed runs first
+  int repeats = 10;          // at least this many timed runs...
+  double min_seconds = 1.0;  // ...and at least this long measuring (timed runs of both kinds)
+  int max_repeats = 1000;    // but never more runs than this
+};
+
+class NodeProfiler {
+ public:
+  // `loaded` is the model as loaded (load_model); it is copied and prepared at `batch`.
+  NodeProfiler(const Graph& loaded, std::string model, Device& device, int64_t batch);
+  ~NodeProfiler();
+  NodeProfiler(const NodeProfiler&) = delete;
+  NodeProfiler& operator=(const NodeProfiler&) = delete;
+
+  // One run of the profile: `load` is the share of cores kept busy (0..1) meanwhile.
+  ProfileRun measure(double load, const MeasureOptions& options);
+  const Graph& graph() const { return graph_; }
+
+ private:
+  void run_whole(std::vector<NodeTime>* times);
+  ProfileRun summarise(const std::vector<std::vector<double>>& node_us, const std::vector<double>& total_us,
+                       double load) const;
+
+  Graph graph_;
+  std::string model_;
+  Device& device_;
+  int64_t batch_;
+  Segment segment_;
+  std::unique_ptr<Executable> executable_;
+  std::vector<void*> inputs_, outputs_;  // device memory
+};
+
+// The op with its fused activation, input shapes and attributes, e.g.
+// "Conv+Relu (1, 3, 224, 224) (64, 3, 7, 7) (64) group=1 kernel_shape=7,7 pads=3,3,3,3 strides=2,2":
+// nodes with equal signatures do the same work.
+std::string node_signature(const Node& node, const Graph& graph);
+
+// The name a model is profiled under: a zoo name as given, an ONNX path's file stem.
+std::string model_key(const std::string& model);
+
+// FLOPs of all nodes of a shape-inferred graph.
+double graph_flops(const Graph& graph);
+
+}  // namespace tandem

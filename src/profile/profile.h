@@ -1,0 +1,94 @@
+// Measured costs: for every node of every profiled model, device, batch size and
+// injected CPU load, the node's latency (median and spread over repeats after
+// warm-up) with its predictor features; and for every link between the host and a
+// device, copy time against bytes with a fitted latency + bytes/bandwidth model.
+// A profile is a versioned JSON file keyed by device fingerprints; it is reused as a
+// cache until a fingerprint changes. `tandem profile` writes it, `tandem sweep` adds
+// synthetic layers to it, `tandem fit` trains predictors from it.
+#pragma once
+#include <map>
+#include <string>
+#include <vector>
+
+#include "predict/features.h"
+
+namespace tandem {
+
+constexpr int kProfileVersion = 1;
+
+// What identifies a device's speed: if any field changes, old measurements are stale.
+struct DeviceFingerprint {
+  std::string device;       // "cpu", "cpu:1", "cuda"
+  std::string kind;         // "host", "gpu", "remote"
+  std::string description;  // CPU model, or GPU name with driver
+  int threads = 0;
+  std::string tandem_version;
+  std::string key() const;  // one string of all fields, compared for cache reuse
+};
+
+struct Spread {
+  double median = 0, p10 = 0, p90 = 0;
+};
+// Median and 10th/90th percentiles (linear interpolation); zeros when empty.
+Spread spread_of(std::vector<double> samples);
+
+// One node of one run. Nodes fused into the one before report 0 (fused = true);
+// their cost is in that node's time.
+struct NodeSample {
+  std::string name;
+  std::string signature;  // op with shapes and attributes: equal signatures are the same work
+  bool fused = false;
+  Spread us;
+  NodeFeatures features;  // threads and load filled in from the run
+};
+
+// One model (or synthetic layer from a sweep) on one device at one batch and load.
+struct ProfileRun {
+  std::string model;          // zoo name, ONNX path stem, or "sweep/<layer>/<params>"
+  std::string device;
+  int64_t batch = 1;
+  double load = 0;            // injected extra load, 0..1 of the cores
+  double measured_load = 0;   // CPU busy share seen in /proc/stat while it ran, 0..1 (-1: unreadable)
+  int warmup = 0, repeats = 0;
+  Spread total_us;            // whole run, end to end on the device
+  std::vector<NodeSample> nodes;
+};
+
+struct LinkSample {
+  double bytes = 0;
+  Spread us;
+};
+
+// time_us(bytes) = latency_us + bytes / bytes_per_us, fitted to the samples.
+struct LinkFit {
+  double latency_us = 0;
+  double bytes_per_us = 0;
+  double max_rel_error = 0;   // over the samples
+  double mean_rel_error = 0;
+  double time_us(double bytes) const { return latency_us + (bytes_per_us > 0 ? bytes / bytes_per_us : 0); }
+};
+
+struct LinkProfile {
+  std::string device;      // the non-host side (or "cpu:1" for host-memory devices)
+  std::string direction;   // "to_device" or "to_host"
+  std::vector<LinkSample> samples;
+  LinkFit fit;
+};
+
+struct Profile {
+  int version = kProfileVersion;
+  std::map<std::string, DeviceFingerprint> devices;  // by device name
+  std::vector<ProfileRun> runs;
+  std::vector<LinkProfile> links;
+};
+
+// Throws Error(Io) when unreadable, Error(InvalidInput) when not a tandem profile or
+// of another version, naming the file and the problem.
+Profile read_profile(const std::string& path);
+void write_profile(const Profile& profile, const std::string& path);
+
+// Least-squares fit of latency + bytes/bandwidth, weighted for relative error (times
+// under 1 µs weighted as 1 µs); the errors reported are relative, over all samples.
+LinkFit fit_link(const std::vector<LinkSample>& samples);
+
+}  // namespace tandem

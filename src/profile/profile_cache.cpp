@@ -1,0 +1,66 @@
+// Cache rules of profile files: fingerprint checks, run keys, replacing entries.
+#include "profile/profile_cache.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "tandem/error.h"
+
+namespace tandem {
+
+static bool same_key(const ProfileRun& run, const std::string& model, const std::string& device, int64_t batch,
+                     double load) {
+  return run.model == model && run.device == device && run.batch == batch && std::abs(run.load - load) < 1e-6;
+}
+
+Profile open_profile_cache(const std::string& path, bool start_over, std::vector<std::string>& notes) {
+  if (!std::filesystem::exists(path)) return Profile{};
+  try {
+    return read_profile(path);
+  } catch (const Error& e) {
+    if (!start_over) throw;
+    notes.push_back(std::string(e.what()) + "; starting a new profile");
+    return Profile{};
+  }
+}
+
+std::string refresh_fingerprint(Profile& profile, const DeviceFingerprint& current) {
+  auto known = profile.devices.find(current.device);
+  std::string message;
+  if (known != profile.devices.end() && known->second.key() != current.key()) {
+    const std::string& name = current.device;
+    auto runs_before = profile.runs.size();
+    std::erase_if(profile.runs, [&](const ProfileRun& r) { return r.device == name; });
+    std::erase_if(profile.links, [&](const LinkProfile& l) { return l.device == name; });
+    message = name + " changed (was: " + known->second.key() + "; now: " + current.key() + "): dropped its " +
+              std::to_string(runs_before - profile.runs.size()) + " cached run(s) and its links";
+  }
+  profile.devices[current.device] = current;
+  return message;
+}
+
+const ProfileRun* find_run(const Profile& profile, const std::string& model, const std::string& device,
+                           int64_t batch, double load) {
+  for (const ProfileRun& run : profile.runs)
+    if (same_key(run, model, device, batch, load)) return &run;
+  return nullptr;
+}
+
+void put_run(Profile& profile, ProfileRun run) {
+  std::erase_if(profile.runs,
+                [&](const ProfileRun& r) { return same_key(r, run.model, run.device, run.batch, run.load); });
+  profile.runs.push_back(std::move(run));
+}
+
+bool has_links(const Profile& profile, const std::string& device) {
+  return std::any_of(profile.links.begin(), profile.links.end(),
+                     [&](const LinkProfile& l) { return l.device == device; });
+}
+
+void put_links(Profile& profile, const std::string& device, std::vector<LinkProfile> links) {
+  std::erase_if(profile.links, [&](const LinkProfile& l) { return l.device == device; });
+  for (LinkProfile& link : links) profile.links.push_back(std::move(link));
+}
+
+}  // namespace tandem

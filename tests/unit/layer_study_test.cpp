@@ -1,0 +1,174 @@
+// The layer study's pieces on real (host) devices, kept tiny: one-layer graphs and
+// their parameters, the timer, the sweep's specs and profile runs, and one crossover
+// search end to end. No assertion depends on speed.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <unistd.h>
+
+#include "backends/registry.h"
+#include "op_test_util.h"
+#include "profile/crossover_study.h"
+#include "profile/layer_sweep.h"
+#include "tandem/error.h"
+
+namespace tandem {
+namespace {
+
+LayerSpec spec_of(LayerKind kind, int64_t batch, int64_t in, int64_t out, int64_t size, int64_t kernel) {
+  LayerSpec s;
+  s.kind = kind;
+  s.batch = batch;
+  s.in_channels = in;
+  s.out_channels = out;
+  s.size = size;
+  s.kernel = kernel;
+  return s;
+}
+
+Shape output_shape(const LayerSpec& spec) {
+  Graph g = build_layer_graph(spec);
+  EXPECT_EQ(g.nodes.size(), 1u);
+  return g.value(g.outputs.at(0)).shape;
+}
+
+TEST(LayerGrid, BuildsOneNodeGraphsOfTheStatedShapes) {
+  EXPECT_EQ(output_shape(spec_of(LayerKind::Conv, 2, 8, 16, 10, 3)), (Shape{2, 16, 10, 10}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::Conv, 1, 8, 4, 9, 5)), (Shape{1, 4, 9, 9}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3)), (Shape{1, 8, 5, 5}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::AvgPool, 3, 8, 8, 8, 2)), (Shape{3, 8, 5, 5}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::Lrn, 1, 8, 8, 7, 3)), (Shape{1, 8, 7, 7}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::BatchNorm, 2, 8, 8, 7, 3)), (Shape{2, 8, 7, 7}));
+  EXPECT_EQ(output_shape(spec_of(LayerKind::Fc, 4, 32, 16, 1, 1)), (Shape{4, 16}));
+  EXPECT_EQ(build_layer_graph(default_spec(LayerKind::BatchNorm)).nodes[0].op, "BatchNormalization");
+}
+
+TEST(LayerGrid, CpuMatchesTheReferenceOnEveryLayer) {
+  auto reference = create_device("reference");
+  auto cpu = create_device("cpu", DeviceOptions{1});
+  for (LayerKind kind : parse_layers("all")) {
+    Graph g = build_layer_graph(spec_of(kind, 2, 8, 6, 9, 3), 5);
+    std::map<int, Tensor> feeds;
+    std::mt19937 rng(3);
+    feeds[g.inputs[0]] = test_util::random_tensor(g.value(g.inputs[0]).shape, rng);
+    Tensor want = test_util::run_graph(*reference, g, feeds).at(0);
+    Tensor got = test_util::run_graph(*cpu, g, feeds).at(0);
+    EXPECT_LT(test_util::max_abs_diff(want, got), 1e-4) << layer_name(kind);
+  }
+}
+
+TEST(LayerGrid, ParametersAndLayerNames) {
+  EXPECT_EQ(parse_layers("pool,conv"), (std::vector<LayerKind>{LayerKind::MaxPool, LayerKind::AvgPool, LayerKind::Conv}));
+  EXPECT_EQ(parse_layers("all").size(), 6u);
+  EXPECT_THROW(parse_layers("conv,softmax"), Error);
+  LayerSpec conv = default_spec(LayerKind::Conv);
+  set_param(conv, "channels", 32);
+  EXPECT_EQ(conv.in_channels, 32);
+  EXPECT_EQ(conv.out_channels, 32);
+  EXPECT_EQ(params_label(conv), "batch=1,c_in=32,c_out=32,size=28,kernel=3");
+  LayerSpec fc = default_spec(LayerKind::Fc);
+  EXPECT_THROW(set_param(fc, "c_in", 3), Error);
+  EXPECT_THROW(set_param(fc, "f_in", 0), Error);
+  set_param(fc, "f_in", 100);
+  EXPECT_EQ(get_param(fc, "f_in"), 100);
+  for (LayerKind kind : parse_layers("all"))
+    for (const std::string& param : crossover_params(kind)) {
+      ParamRange r = crossover_range(kind, param);
+      EXPECT_LT(r.lo, r.hi) << layer_name(kind) << " " << param;
+    }
+}
+
+TEST(LayerGrid, SweepSpecsCoverEveryGridOnce) {
+  std::vector<LayerSpec> specs = sweep_specs(parse_layers("conv,fc"), true);
+  std::set<std::string> labels;
+  for (const LayerSpec& s : specs) EXPECT_TRUE(labels.insert(layer_name(s.kind) + params_label(s)).second);
+  for (int64_t c : sweep_grid(LayerKind::Conv, "c_out", true)) {
+    LayerSpec want = default_spec(LayerKind::Conv);
+    want.out_channels = c;
+    EXPECT_TRUE(labels.count("conv" + params_label(want))) << c;
+  }
+}
+
+TEST(LayerTimer, TimesRepeatsAfterWarmup) {
+  auto cpu = create_device("cpu", DeviceOptions{1});
+  TimerOptions options;
+  options.min_repeats = 4;
+  options.min_seconds = 0.001;
+  LayerTiming t = time_layer(*cpu, build_layer_graph(spec_of(LayerKind::BatchNorm, 1, 4, 4, 8, 1)), options);
+  EXPECT_GE(t.repeats, 4);
+  EXPECT_EQ(t.warmup, options.warmup);
+  EXPECT_GT(t.us.median, 0);
+  EXPECT_LE(t.us.p10, t.us.median);
+  EXPECT_LE(t.us.median, t.us.p90);
+}
+
+class TempFile {
+ public:
+  explicit TempFile(const std::string& stem)
+      : path_((std::filesystem::temp_directory_path() / (stem + "_" + std::to_string(getpid()) + ".json")).string()) {}
+  ~TempFile() { std::filesystem::remove(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
+  std::vector<StudyDevice> devices = open_study_devices({"reference", "cpu:3"}, {1});
+  std::vector<LayerSpec> specs = {spec_of(LayerKind::BatchNorm, 1, 4, 4, 4, 1), spec_of(LayerKind::Fc, 2, 8, 4, 1, 1)};
+  TimerOptions quick{0, 1, 2, 0.0};
+  std::vector<SweepRow> rows = run_sweep(specs, devices, quick);
+  ASSERT_EQ(rows.size(), 4u);
+  TempFile file("tandem_layer_sweep_test");
+  add_sweep_to_profile(rows, devices, file.path());
+  add_sweep_to_profile(rows, devices, file.path());
+  Profile p = read_profile(file.path());
+  ASSERT_EQ(p.runs.size(), 4u);
+  EXPECT_EQ(p.runs[0].model, "sweep/bn/batch=1,channels=4,size=4");
+  EXPECT_EQ(p.runs[0].nodes.size(), 1u);
+  EXPECT_EQ(p.runs[0].nodes[0].features.op, "BatchNormalization");
+  EXPECT_EQ(p.devices.count("cpu:3"), 1u);
+  EXPECT_EQ(p.devices.at("cpu:3").threads, 1);
+  // The same name with other threads is another device: its old runs are dropped, not mixed in.
+  std::vector<StudyDevice> other = open_study_devices({"cpu:3"}, {2});
+  std::vector<std::string> notes = add_sweep_to_profile(run_sweep({specs[0]}, other, quick), other, file.path());
+  EXPECT_EQ(notes.size(), 1u);
+  Profile after = read_profile(file.path());
+  EXPECT_EQ(after.runs.size(), 3u);
+  EXPECT_EQ(after.devices.at("cpu:3").threads, 2);
+}
+
+TEST(LayerSweep, ACorruptProfileIsAClearError) {
+  TempFile file("tandem_layer_sweep_corrupt");
+  std::ofstream(file.path()) << "{ not json";
+  std::vector<StudyDevice> devices = open_study_devices({"reference"}, {});
+  EXPECT_THROW(add_sweep_to_profile({}, devices, file.path()), Error);
+}
+
+TEST(LayerSweep, RefusesRepeatedDevicesAndMismatchedThreads) {
+  EXPECT_THROW(open_study_devices({"cpu", "cpu"}, {}), Error);
+  EXPECT_THROW(open_study_devices({"cpu:0", "cpu:1"}, {1, 2, 3}), Error);
+  EXPECT_THROW(open_study_devices({"nonsense"}, {}), Error);
+}
+
+TEST(CrossoverStudy, SearchesOneParameterOnTwoDevices) {
+  std::vector<StudyDevice> devices = open_study_devices({"cpu:0", "cpu:1"}, {1, 1});
+  TimerOptions quick{0, 1, 2, 0.0};
+  CrossoverOptions search;
+  search.coarse_points = 3;
+  CrossoverStudy s = study_crossover(LayerKind::Lrn, "channels", devices[0], devices[1], quick, search, ParamRange{2, 8});
+  EXPECT_EQ(s.result.points.front().value, 2);
+  EXPECT_EQ(s.result.points.back().value, 8);
+  for (const MeasuredPoint& p : s.result.points) EXPECT_GT(p.a_us, 0);
+  EXPECT_EQ(fixed_label(s), "batch=1,size=28");
+  LogLogPlot plot = crossover_plot(s, devices[0].label, devices[1].label);
+  ASSERT_EQ(plot.series.size(), 2u);
+  EXPECT_EQ(plot.series[0].points.size(), s.result.points.size());
+  EXPECT_EQ(plot.markers.size(), s.result.crossings.size());
+  EXPECT_THROW(study_crossover(LayerKind::Lrn, "f_in", devices[0], devices[1], quick, search), Error);
+}
+
+}  // namespace
+}  // namespace tandem

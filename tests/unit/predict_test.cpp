@@ -1,0 +1,345 @@
+// Latency predictors: each model recovers a known synthetic law, the predictor file
+// round-trips and rejects bad files clearly, held-out evaluation counts correctly,
+// and the drift monitor flags a sustained slowdown only.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "predict/accuracy.h"
+#include "predict/boosted_trees.h"
+#include "predict/evaluate.h"
+#include "predict/linear_model.h"
+#include "predict/predictor.h"
+#include "predict/roofline.h"
+#include "runtime/drift.h"
+#include "tandem/error.h"
+
+namespace tandem {
+namespace {
+
+// The law the synthetic samples follow: 3 µs overhead plus 1000 FLOP/µs.
+double law_us(double flops) { return 3 + flops / 1e3; }
+
+NodeFeatures conv_features(double flops, double batch = 1) {
+  NodeFeatures f;
+  f.op = "Conv";
+  f.flops = flops;
+  f.input_bytes = 4 * std::sqrt(flops);  // grows slower than FLOPs: compute-bound
+  f.output_bytes = 4 * std::sqrt(flops);
+  f.kernel = 9;
+  f.in_channels = f.out_channels = 16;
+  f.spatial = flops / 1e3;
+  f.batch = batch;
+  f.threads = 2;
+  return f;
+}
+
+// `count` samples with FLOPs log-uniform in [1e3, 1e7] and ±`noise` relative noise.
+std::vector<LatencySample> law_samples(int count, double noise, uint64_t seed, const std::string& source = "m") {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> exponent(3, 7), jitter(-noise, noise);
+  std::vector<LatencySample> samples;
+  for (int i = 0; i < count; ++i) {
+    double flops = std::pow(10, exponent(rng));
+    LatencySample s;
+    s.device = "cpu";
+    s.source = source;
+    s.signature = source + "/conv" + std::to_string(i);
+    s.features = conv_features(flops);
+    s.us = law_us(flops) * (1 + jitter(rng));
+    samples.push_back(s);
+  }
+  return samples;
+}
+
+double relative_error(double predicted, double measured) { return std::abs(predicted - measured) / measured; }
+
+TEST(Roofline, RecoversOverheadAndPeak) {
+  Roofline r = Roofline::fit(law_samples(200, 0.02, 1), 2, 1.0);
+  EXPECT_NEAR(r.overhead_us, 3, 0.3);
+  EXPECT_NEAR(r.flops_per_us, 1e3, 30);
+  for (double flops : {1e3, 1e4, 1e5, 1e6, 3e7}) EXPECT_LT(relative_error(r.time_us(conv_features(flops)), law_us(flops)), 0.03);
+}
+
+TEST(Roofline, RecoversLoadSlope) {
+  std::vector<LatencySample> samples = law_samples(200, 0.02, 11);
+  for (size_t i = 0; i < samples.size(); i += 2) {
+    samples[i].features.load = 1;
+    samples[i].us *= 1.8;  // slope 0.8
+  }
+  Roofline r = Roofline::fit(samples, 2, 1.0);
+  EXPECT_NEAR(r.load_slope, 0.8, 0.05);
+}
+
+TEST(Roofline, DefaultsScaleWithThreadsAndLoad) {
+  NodeFeatures f = conv_features(1e8);
+  Roofline r = Roofline::defaults(DeviceKind::Host, 2);
+  double two_threads = r.time_us(f);
+  f.threads = 1;
+  EXPECT_GT(r.time_us(f), 1.9 * (two_threads - r.overhead_us));
+  f.load = 1;
+  EXPECT_GT(r.time_us(f), two_threads * 2);
+}
+
+TEST(LinearModel, RecoversLogLinearLaw) {
+  // log t = 0.5 + 0.9 log flops - 0.3 log batch, with 1% noise.
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<double> x1(3, 16), x2(0, 3), noise(-0.01, 0.01);
+  std::vector<std::vector<double>> rows;
+  std::vector<double> targets;
+  for (int i = 0; i < 300; ++i) {
+    rows.push_back({x1(rng), x2(rng)});
+    targets.push_back(0.5 + 0.9 * rows.back()[0] - 0.3 * rows.back()[1] + noise(rng));
+  }
+  LinearModel model = LinearModel::fit(rows, targets);
+  for (auto [a, b] : {std::pair{4.0, 0.5}, {10.0, 2.0}, {15.0, 1.0}})
+    EXPECT_LT(std::abs(std::exp(model.predict({a, b})) / std::exp(0.5 + 0.9 * a - 0.3 * b) - 1), 0.03);
+}
+
+TEST(LinearModel, DoesNotExtrapolateBeyondTrainingRange) {
+  std::vector<std::vector<double>> rows;
+  std::vector<double> targets;
+  for (int i = 0; i <= 10; ++i) {
+    rows.push_back({static_cast<double>(i)});
+    targets.push_back(0.1 * i);
+  }
+  LinearModel model = LinearModel::fit(rows, targets);
+  EXPECT_NEAR(model.predict({5}), 0.5, 1e-3);
+  EXPECT_NEAR(model.predict({1000}), model.predict({10}), 1e-9);
+}
+
+TEST(TrainingSet, ValidationSplitNeverTrainsOnAValidationShape) {
+  std::vector<LatencySample> samples;
+  for (const char* source : {"a", "b", "c", "d", "e"})
+    for (LatencySample s : law_samples(10, 0, 1, source)) {
+      s.signature = "shared" + std::to_string(samples.size() % 7);  // shapes shared across sources
+      samples.push_back(s);
+    }
+  SampleSplit split = validation_split(samples, 0.25, 3);
+  ASSERT_FALSE(split.validation.empty());
+  std::set<std::string> validation_keys;
+  for (const LatencySample& s : split.validation) validation_keys.insert(signature_key(s));
+  for (const LatencySample& s : split.training) EXPECT_FALSE(validation_keys.count(signature_key(s)));
+  EXPECT_EQ(split.training.size() + split.validation.size(), samples.size());
+}
+
+TEST(BoostedTrees, RecoversCurvedLaw) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> exponent(3, 7), noise(-0.01, 0.01);
+  std::vector<std::vector<double>> rows;
+  std::vector<double> targets;
+  for (int i = 0; i < 400; ++i) {
+    double flops = std::pow(10, exponent(rng));
+    rows.push_back({std::log(flops)});
+    targets.push_back(std::log(law_us(flops)) + noise(rng));
+  }
+  BoostedTrees trees = BoostedTrees::fit(rows, targets);
+  for (double flops : {2e3, 3e4, 5e5, 5e6})
+    EXPECT_LT(relative_error(std::exp(trees.predict_row({std::log(flops)})), law_us(flops)), 0.05) << flops;
+  BoostedTrees loaded = BoostedTrees::from_json_text(trees.to_json_text());
+  EXPECT_EQ(loaded.inputs(), 1u);
+  EXPECT_EQ(loaded.predict_row({std::log(1e5)}), trees.predict_row({std::log(1e5)}));
+}
+
+TEST(BoostedTrees, RejectsGarbageModelText) {
+  try {
+    BoostedTrees::from_json_text("{ not a model");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(std::string(e.what()).find("XGBoosterLoadModelFromBuffer"), std::string::npos) << e.what();
+  }
+}
+
+class PredictorKinds : public ::testing::TestWithParam<ModelKind> {};
+
+TEST_P(PredictorKinds, EachKindRecoversLawOnUnseenShapes) {
+  FitOptions options;
+  options.kinds = {GetParam()};
+  Predictor p = Predictor::fit(law_samples(150, 0.02, 4), {}, {}, options);
+  ASSERT_TRUE(p.device("cpu"));
+  EXPECT_EQ(p.device("cpu")->ops.at("Conv").kind, GetParam());
+  for (double flops : {1.5e3, 2e4, 7e5, 9e6}) EXPECT_LT(relative_error(p.predict(conv_features(flops), "cpu"), law_us(flops)), 0.05);
+}
+
+INSTANTIATE_TEST_SUITE_P(Predict, PredictorKinds, ::testing::Values(ModelKind::Roofline, ModelKind::Linear, ModelKind::Trees));
+
+std::string temp_path(const std::string& name) { return ::testing::TempDir() + "tandem_predict_" + name; }
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+TEST(Predictor, SaveLoadGivesIdenticalPredictions) {
+  for (ModelKind kind : {ModelKind::Linear, ModelKind::Trees}) {
+    FitOptions options;
+    options.kinds = {kind};
+    LinkProfile link{"cuda", "to_device", {}, {5, 100, 0, 0}};
+    Predictor fitted = Predictor::fit(law_samples(100, 0.05, 5), {}, {link}, options);
+    std::string path = temp_path("roundtrip.json");
+    fitted.save(path);
+    Predictor loaded = Predictor::load(path);
+    for (double flops : {1e3, 1e5, 1e7}) {
+      NodeFeatures f = conv_features(flops);
+      EXPECT_EQ(loaded.predict(f, "cpu"), fitted.predict(f, "cpu"));
+      f.op = "MaxPool";  // no model: the device roofline
+      EXPECT_EQ(loaded.predict(f, "cpu"), fitted.predict(f, "cpu"));
+    }
+    EXPECT_EQ(loaded.device("cpu")->ops.at("Conv").kind, kind);
+    EXPECT_EQ(loaded.predict_copy("cuda", "to_device", 1e4), fitted.predict_copy("cuda", "to_device", 1e4));
+    std::remove(path.c_str());
+  }
+}
+
+void expect_load_error(const std::string& text, ErrorKind kind, const std::string& words) {
+  std::string path = temp_path("bad.json");
+  write_text(path, text);
+  try {
+    Predictor::load(path);
+    ADD_FAILURE() << "expected an error for: " << text.substr(0, 80);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind);
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+  std::remove(path.c_str());
+}
+
+TEST(Predictor, BadFilesGiveClearErrors) {
+  expect_load_error("{ truncated", ErrorKind::InvalidInput, "not valid JSON");
+  expect_load_error(R"({"format": "tandem-profile", "version": 1})", ErrorKind::InvalidInput, "not a tandem predictor");
+  expect_load_error(R"({"format": "tandem-predictor", "version": 99})", ErrorKind::InvalidInput, "version 99");
+  nlohmann::json j = Predictor::fit(law_samples(30, 0, 6), {}, {}, {}).to_json();
+  j["devices"]["cpu"]["ops"]["Conv"].erase("roofline");
+  expect_load_error(j.dump(), ErrorKind::InvalidInput, "devices.cpu.ops.Conv: missing 'roofline'");
+  j = Predictor::fit(law_samples(30, 0, 6), {}, {}, {}).to_json();
+  j["devices"]["cpu"]["fallback"]["flops_per_us"] = -1;
+  expect_load_error(j.dump(), ErrorKind::InvalidInput, "flops_per_us");
+  j = Predictor::fit(law_samples(30, 0, 6), {}, {}, {}).to_json();
+  j["devices"]["cpu"]["ops"]["Conv"]["model"] = "magic";
+  expect_load_error(j.dump(), ErrorKind::InvalidInput, "magic");
+  try {
+    Predictor::load(temp_path("does_not_exist.json"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Io);
+  }
+}
+
+TEST(Predictor, CopyTimesFromLinkFitsAndDefaults) {
+  LinkProfile link{"cuda", "to_host", {}, {8, 1000, 0, 0}};
+  Predictor p = Predictor::fit(std::vector<LatencySample>{}, {}, {link}, {});
+  EXPECT_DOUBLE_EQ(p.predict_copy("cuda", "to_host", 1e6), 8 + 1e3);
+  EXPECT_EQ(p.predict_copy("cpu", "to_device", 1e6), 0);
+  EXPECT_GT(p.predict_copy("cuda", "to_device", 1e6), 0);
+  EXPECT_THROW(p.predict_copy("cuda", "sideways", 1), Error);
+}
+
+TEST(Predictor, UnknownDeviceUsesConservativeDefaults) {
+  Predictor p = Predictor::fit(law_samples(30, 0, 7), {}, {}, {});
+  NodeFeatures f = conv_features(1e6);
+  EXPECT_EQ(p.predict(f, "cuda:3"), Roofline::defaults(DeviceKind::Gpu, 2).time_us(f));
+  EXPECT_THROW(parse_model_kinds("linear,forest"), Error);
+}
+
+TEST(Accuracy, CountsWithinBandsAndMape) {
+  Accuracy a = accuracy_of({100, 100, 100, 100, 0}, {105, 115, 79, 110, 50});
+  EXPECT_EQ(a.count, 4);
+  EXPECT_DOUBLE_EQ(a.within_10pct, 0.5);   // 105 and 110
+  EXPECT_DOUBLE_EQ(a.within_20pct, 0.75);  // and 115
+  EXPECT_DOUBLE_EQ(a.mape, (5 + 15 + 21 + 10) / 4.0);
+}
+
+// A profile of three models whose nodes follow the law exactly, plus a fused node and
+// a node under the floor in every run.
+Profile law_profile() {
+  Profile profile;
+  profile.devices["cpu"] = {"cpu", "host", "test CPU", 2, "0"};
+  for (const std::string model : {"a", "b", "c"}) {
+    ProfileRun run;
+    run.model = model;
+    run.device = "cpu";
+    for (const LatencySample& s : law_samples(20, 0, std::hash<std::string>{}(model), model))
+      run.nodes.push_back({s.signature, s.signature, false, {s.us, s.us, s.us}, s.features});
+    run.nodes.push_back({"relu", model + "/relu", true, {}, conv_features(10)});
+    run.nodes.push_back({"tiny", model + "/tiny", false, {1.0, 1.0, 1.0}, conv_features(10)});
+    profile.runs.push_back(run);
+  }
+  return profile;
+}
+
+TEST(Evaluate, HeldOutModelsAndShapesOnAnExactLaw) {
+  std::string path = temp_path("profile.json");
+  write_profile(law_profile(), path);
+  Evaluation e = evaluate(read_profile(path));
+  std::remove(path.c_str());
+  EXPECT_EQ(e.skipped.fused, 3);
+  EXPECT_EQ(e.skipped.below_floor, 3);
+  EXPECT_EQ(e.held_out_models, (std::vector<std::string>{"a", "b", "c"}));
+  Accuracy models = accuracy_by_device(e, "leave_model_out").at("cpu");
+  EXPECT_EQ(models.count, 60);
+  EXPECT_DOUBLE_EQ(models.within_10pct, 1.0);
+  Accuracy shapes = accuracy_by_device(e, "shape_holdout").at("cpu");
+  EXPECT_EQ(shapes.count, 12);  // 20% of 60 signatures
+  EXPECT_DOUBLE_EQ(shapes.within_10pct, 1.0);
+  nlohmann::json report = evaluation_json(e);
+  EXPECT_EQ(report["devices"]["cpu"]["count"], 72);
+  EXPECT_DOUBLE_EQ(report["devices"]["cpu"]["within_10pct"].get<double>(), 1.0);
+  EXPECT_TRUE(report["devices"]["cpu"]["loads"].contains("0"));
+}
+
+TEST(Predictor, RemembersFusedSignatures) {
+  Predictor p = Predictor::fit(law_profile());
+  EXPECT_TRUE(p.fused("cpu", "a/relu"));
+  EXPECT_FALSE(p.fused("cpu", "a/conv0"));
+  std::string path = temp_path("fused.json");
+  p.save(path);
+  EXPECT_TRUE(Predictor::load(path).fused("cpu", "b/relu"));
+  std::remove(path.c_str());
+}
+
+std::vector<NodeObservation> run_at(double slowdown, int run_index) {
+  std::vector<NodeObservation> nodes;
+  for (int i = 0; i < 10; ++i) {
+    double wobble = 1 + 0.04 * std::sin(i + run_index);  // ±4% noise
+    nodes.push_back({std::to_string(i), i < 5 ? "cpu" : "cuda", 100 * slowdown * wobble, 100});
+  }
+  nodes.push_back({"fused", "cpu", 0, 50});  // ignored
+  return nodes;
+}
+
+TEST(DriftMonitor, NoDriftOnMatchingRuns) {
+  DriftMonitor monitor;
+  for (int r = 0; r < 10; ++r) monitor.record_run(run_at(1.0, r));
+  DriftReport report = monitor.report();
+  EXPECT_FALSE(report.drifted);
+  EXPECT_EQ(report.runs, 10);
+  EXPECT_NEAR(report.overall.window_ratio, 1.0, 0.05);
+  EXPECT_NEAR(report.devices.at("cpu").whole_run_ratio, 1.0, 0.05);
+}
+
+TEST(DriftMonitor, DriftsAfterKRunsAtOneAndAHalf) {
+  DriftMonitor monitor({0.25, 3, 20});
+  for (int r = 0; r < 5; ++r) monitor.record_run(run_at(1.0, r));
+  monitor.record_run(run_at(1.5, 5));
+  monitor.record_run(run_at(1.5, 6));
+  EXPECT_FALSE(monitor.drifted());
+  monitor.record_run(run_at(1.5, 7));
+  EXPECT_TRUE(monitor.drifted());
+  EXPECT_EQ(monitor.drifted_devices(), (std::vector<std::string>{"cpu", "cuda"}));
+  EXPECT_NEAR(monitor.report().devices.at("cpu").last_run_ratio, 1.5, 0.08);
+  monitor.reset();
+  EXPECT_FALSE(monitor.drifted());
+}
+
+TEST(DriftMonitor, OneSlowRunIsNotDrift) {
+  DriftMonitor monitor;
+  for (int r = 0; r < 8; ++r) monitor.record_run(run_at(r % 3 == 0 ? 1.6 : 1.0, r));
+  EXPECT_FALSE(monitor.drifted());
+}
+
+}  // namespace
+}  // namespace tandem

@@ -1,0 +1,335 @@
+// The profiler: profile files (round trip, version and corruption errors), the link
+// model fit, CPU load measurement and injection, per-node profiling of a small model
+// on the reference and cpu devices, link timing, and the cache rules.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "backends/registry.h"
+#include "ir/prepare.h"
+#include "profile/cpu_load.h"
+#include "profile/fingerprint.h"
+#include "profile/link_profiler.h"
+#include "profile/load_generator.h"
+#include "profile/node_profiler.h"
+#include "profile/profile_cache.h"
+#include "tandem/error.h"
+
+using namespace tandem;
+
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("tandem_profile_test_" + name)).string();
+}
+
+void write_text(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+DeviceFingerprint fingerprint(const std::string& device, const std::string& description = "Test CPU") {
+  return {device, "host", description, 2, "0.1.0"};
+}
+
+ProfileRun sample_run(const std::string& device = "cpu", int64_t batch = 2, double load = 0.5) {
+  ProfileRun run;
+  run.model = "lenet5";
+  run.device = device;
+  run.batch = batch;
+  run.load = load;
+  run.measured_load = 0.75;
+  run.warmup = 2;
+  run.repeats = 10;
+  run.total_us = {120, 110, 140};
+  NodeSample conv;
+  conv.name = "conv1";
+  conv.signature = "Conv+Relu (2, 1, 32, 32) (6, 1, 5, 5)";
+  conv.us = {50, 45, 60};
+  conv.features.op = "Conv";
+  conv.features.flops = 1.2e6;
+  conv.features.kernel = 25;
+  conv.features.load = 0.5;
+  NodeSample fused = conv;
+  fused.name = "relu";
+  fused.fused = true;
+  fused.us = {};
+  run.nodes = {conv, fused};
+  return run;
+}
+
+Profile sample_profile() {
+  Profile p;
+  p.devices["cpu"] = fingerprint("cpu");
+  p.devices["cpu:1"] = fingerprint("cpu:1");
+  p.runs.push_back(sample_run());
+  LinkProfile link{"cpu:1", "to_device", {{1024, {1.5, 1.4, 1.7}}, {4096, {2.0, 1.9, 2.2}}}, {}};
+  link.fit = fit_link(link.samples);
+  p.links.push_back(link);
+  return p;
+}
+
+void expect_error(const std::string& path, ErrorKind kind, const std::string& words) {
+  try {
+    read_profile(path);
+    FAIL() << "reading " << path << " did not fail";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), kind) << e.what();
+    EXPECT_NE(std::string(e.what()).find(words), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+TEST(ProfileFile, RoundTripKeepsEveryField) {
+  std::string path = temp_path("round_trip.json");
+  Profile written = sample_profile();
+  write_profile(written, path);
+  Profile read = read_profile(path);
+  ASSERT_EQ(read.devices.size(), 2u);
+  EXPECT_EQ(read.devices.at("cpu").key(), written.devices.at("cpu").key());
+  ASSERT_EQ(read.runs.size(), 1u);
+  const ProfileRun& run = read.runs[0];
+  EXPECT_EQ(run.model, "lenet5");
+  EXPECT_EQ(run.batch, 2);
+  EXPECT_DOUBLE_EQ(run.load, 0.5);
+  EXPECT_DOUBLE_EQ(run.measured_load, 0.75);
+  EXPECT_EQ(run.repeats, 10);
+  EXPECT_DOUBLE_EQ(run.total_us.p90, 140);
+  ASSERT_EQ(run.nodes.size(), 2u);
+  EXPECT_EQ(run.nodes[0].signature, written.runs[0].nodes[0].signature);
+  EXPECT_DOUBLE_EQ(run.nodes[0].us.median, 50);
+  EXPECT_DOUBLE_EQ(run.nodes[0].features.flops, 1.2e6);
+  EXPECT_DOUBLE_EQ(run.nodes[0].features.kernel, 25);
+  EXPECT_EQ(run.nodes[0].features.op, "Conv");
+  EXPECT_TRUE(run.nodes[1].fused);
+  ASSERT_EQ(read.links.size(), 1u);
+  EXPECT_EQ(read.links[0].direction, "to_device");
+  EXPECT_EQ(read.links[0].samples.size(), 2u);
+  EXPECT_DOUBLE_EQ(read.links[0].fit.bytes_per_us, written.links[0].fit.bytes_per_us);
+  std::filesystem::remove(path);
+}
+
+TEST(ProfileFile, ClearErrorsForMissingCorruptForeignAndOtherVersions) {
+  std::string path = temp_path("bad.json");
+  expect_error(temp_path("does_not_exist.json"), ErrorKind::Io, "cannot read profile");
+  write_text(path, "{\"format\": \"tandem-profile\", \"version\": 1, \"devi");
+  expect_error(path, ErrorKind::InvalidInput, "not valid JSON");
+  write_text(path, "{\"format\": \"something-else\"}");
+  expect_error(path, ErrorKind::InvalidInput, "not a tandem profile");
+  write_text(path, "[1, 2, 3]");
+  expect_error(path, ErrorKind::InvalidInput, "not a tandem profile");
+  write_text(path, R"({"format": "tandem-profile", "version": 99, "devices": {}, "runs": [], "links": []})");
+  expect_error(path, ErrorKind::InvalidInput, "version 99");
+  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [{"model": "x"}], "links": []})");
+  expect_error(path, ErrorKind::InvalidInput, "runs[0]: missing field 'device'");
+  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": 7})");
+  expect_error(path, ErrorKind::InvalidInput, "links: expected an array");
+  Profile p = sample_profile();
+  p.devices.erase("cpu");
+  write_profile(p, path);
+  expect_error(path, ErrorKind::InvalidInput, "device 'cpu' has no entry");
+  std::filesystem::remove(path);
+}
+
+TEST(LinkFit, RecoversLatencyAndBandwidthFromExactSamples) {
+  std::vector<LinkSample> samples;
+  for (double bytes = 1024; bytes <= 64 << 20; bytes *= 4) samples.push_back({bytes, {8 + bytes / 12000, 0, 0}});
+  LinkFit fit = fit_link(samples);
+  EXPECT_NEAR(fit.latency_us, 8, 1e-6);
+  EXPECT_NEAR(fit.bytes_per_us, 12000, 1e-3);
+  EXPECT_LT(fit.max_rel_error, 1e-9);
+  EXPECT_NEAR(fit.time_us(1 << 20), 8 + (1 << 20) / 12000.0, 1e-6);
+}
+
+TEST(LinkFit, RecoversFromNoisySamplesAndReportsTheError) {
+  std::vector<LinkSample> samples;
+  int k = 0;
+  for (double bytes = 1024; bytes <= 64 << 20; bytes *= 2, ++k) {
+    double noise = (k % 3 == 0 ? 0.04 : k % 3 == 1 ? -0.03 : 0.01);  // within ±4%
+    samples.push_back({bytes, {(20 + bytes / 3000) * (1 + noise), 0, 0}});
+  }
+  LinkFit fit = fit_link(samples);
+  EXPECT_NEAR(fit.latency_us, 20, 2);
+  EXPECT_NEAR(fit.bytes_per_us, 3000, 150);
+  EXPECT_GT(fit.max_rel_error, 0.005);
+  EXPECT_LT(fit.max_rel_error, 0.08);
+  EXPECT_LE(fit.mean_rel_error, fit.max_rel_error);
+}
+
+// A 1 KB memcpy absorbed by the store buffers (20 ns) must not bend the line that
+// the copies of a microsecond and more follow.
+TEST(LinkFit, SubMicrosecondCopiesDoNotBendTheLine) {
+  std::vector<LinkSample> samples = {{1024, {0.02, 0, 0}}};
+  for (double bytes = 16384; bytes <= 64 << 20; bytes *= 4) samples.push_back({bytes, {0.1 + bytes / 10000, 0, 0}});
+  LinkFit fit = fit_link(samples);
+  EXPECT_NEAR(fit.bytes_per_us, 10000, 100);
+  EXPECT_NEAR(fit.time_us(64 << 20), 0.1 + (64 << 20) / 10000.0, 0.01 * (64 << 20) / 10000.0);
+  EXPECT_GT(fit.max_rel_error, 1.0);  // the 1 KB copy, reported as it is
+}
+
+TEST(LinkFit, EdgeCases) {
+  EXPECT_THROW(fit_link({}), Error);
+  LinkFit flat = fit_link({{1024, {5, 0, 0}}, {4096, {5, 0, 0}}, {16384, {5, 0, 0}}});
+  EXPECT_NEAR(flat.latency_us, 5, 1e-9);
+  EXPECT_EQ(flat.bytes_per_us, 0);
+  EXPECT_NEAR(flat.time_us(1e9), 5, 1e-9);
+  LinkFit one = fit_link({{4096, {2, 0, 0}}});
+  EXPECT_NEAR(one.time_us(4096), 2, 1e-9);
+  EXPECT_GE(one.latency_us, 0);
+}
+
+TEST(CpuLoad, BackgroundLoadSpinsRoundedShareOfCores) {
+  EXPECT_EQ(BackgroundLoad(0.0, 2).threads(), 0);
+  EXPECT_EQ(BackgroundLoad(0.5, 2).threads(), 1);
+  EXPECT_DOUBLE_EQ(BackgroundLoad(0.5, 2).share(), 0.5);
+  EXPECT_EQ(BackgroundLoad(1.0, 2).threads(), 2);
+  EXPECT_EQ(BackgroundLoad(0.5, 3).threads(), 2);
+  EXPECT_THROW(BackgroundLoad(1.5, 2), Error);
+  EXPECT_THROW(BackgroundLoad(-0.1, 2), Error);
+}
+
+// Robust on a shared machine: other processes only add busy time, and the spinning
+// threads get some CPU time however contended the cores are.
+TEST(CpuLoad, MeterSeesBackgroundLoad) {
+  double cpu_before = process_cpu_seconds();
+  CpuLoadMeter meter;
+  {
+    BackgroundLoad load(1.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  std::optional<double> busy = meter.busy_share();
+  double cpu_used = process_cpu_seconds() - cpu_before;
+  EXPECT_GT(cpu_used, 0.05);
+  if (std::filesystem::exists("/proc/stat")) {
+    ASSERT_TRUE(busy.has_value());
+    EXPECT_GT(*busy, 0.2);
+    EXPECT_LE(*busy, 1.0);
+  }
+}
+
+TEST(CpuLoad, UnreadableStatGivesNoShare) {
+  CpuLoadMeter meter(temp_path("no_such_stat"));
+  EXPECT_FALSE(meter.busy_share().has_value());
+}
+
+TEST(NodeProfiler, Lenet5OnReferenceAndCpuHasOneSamplePerNode) {
+  Graph loaded = load_model("lenet5");
+  MeasureOptions options;
+  options.warmup = 1;
+  options.repeats = 3;
+  options.min_seconds = 0;
+  for (const std::string name : {"reference", "cpu"}) {
+    auto device = create_device(name);
+    NodeProfiler profiler(loaded, "lenet5", *device, 2);
+    ProfileRun run = profiler.measure(0, options);
+    EXPECT_EQ(run.model, "lenet5");
+    EXPECT_EQ(run.device, name);
+    EXPECT_EQ(run.batch, 2);
+    EXPECT_EQ(run.repeats, 3);
+    EXPECT_GT(run.total_us.median, 0);
+    ASSERT_EQ(run.nodes.size(), profiler.graph().nodes.size()) << name;
+    int timed = 0;
+    for (const NodeSample& n : run.nodes) {
+      EXPECT_FALSE(n.signature.empty());
+      EXPECT_EQ(n.features.threads, device->info().threads);
+      EXPECT_EQ(n.features.batch, 2);
+      if (n.fused) continue;
+      ++timed;
+      EXPECT_GT(n.us.median, 0) << name << " " << n.name;
+      EXPECT_LE(n.us.p10, n.us.median);
+      EXPECT_LE(n.us.median, n.us.p90);
+    }
+    EXPECT_GT(timed, 0);
+  }
+}
+
+TEST(NodeProfiler, SignaturesFollowShapesAndModelKeys) {
+  Graph loaded = load_model("lenet5");
+  auto cpu = create_device("cpu");
+  NodeProfiler batch1(loaded, "lenet5", *cpu, 1), batch1_again(loaded, "lenet5", *cpu, 1),
+      batch2(loaded, "lenet5", *cpu, 2);
+  const Graph &g1 = batch1.graph(), &g1_again = batch1_again.graph(), &g2 = batch2.graph();
+  for (size_t i = 0; i < g1.nodes.size(); ++i)
+    EXPECT_EQ(node_signature(g1.nodes[i], g1), node_signature(g1_again.nodes[i], g1_again));
+  EXPECT_NE(node_signature(g1.nodes[0], g1), node_signature(g2.nodes[0], g2));
+  EXPECT_NE(node_signature(g1.nodes[0], g1).find(op_label(g1.nodes[0])), std::string::npos);
+  EXPECT_EQ(model_key("lenet5"), "lenet5");
+  EXPECT_EQ(model_key("/some/dir/my_net.onnx"), "my_net");
+  EXPECT_GT(graph_flops(g2), graph_flops(g1));
+}
+
+TEST(LinkProfiler, CpuDevicesOtherThanTheHostHaveAMemcpyLink) {
+  auto host = create_device("cpu");
+  EXPECT_FALSE(has_link(*host));
+  EXPECT_TRUE(profile_links(*host).empty());
+  auto second = create_device("cpu:1");
+  ASSERT_TRUE(has_link(*second));
+  LinkOptions options;
+  options.max_bytes = 64 * 1024;
+  options.repeats = 3;
+  options.sample_us = 20;
+  std::vector<LinkProfile> links = profile_links(*second, options);
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].direction, "to_device");
+  EXPECT_EQ(links[1].direction, "to_host");
+  for (const LinkProfile& link : links) {
+    EXPECT_EQ(link.device, "cpu:1");
+    ASSERT_EQ(link.samples.size(), 4u);  // 1, 4, 16, 64 KB
+    EXPECT_DOUBLE_EQ(link.samples.back().bytes, 65536);
+    for (const LinkSample& s : link.samples) EXPECT_GT(s.us.median, 0);
+    EXPECT_GE(link.fit.latency_us, 0);
+  }
+}
+
+TEST(ProfileCache, SkipsPresentRunsAndDropsStaleFingerprints) {
+  Profile p = sample_profile();
+  EXPECT_EQ(refresh_fingerprint(p, fingerprint("cpu")), "");
+  EXPECT_NE(find_run(p, "lenet5", "cpu", 2, 0.5), nullptr);
+  EXPECT_EQ(find_run(p, "lenet5", "cpu", 2, 0.0), nullptr);
+  EXPECT_EQ(find_run(p, "lenet5", "cpu", 4, 0.5), nullptr);
+
+  ProfileRun again = sample_run();
+  again.repeats = 99;
+  put_run(p, again);
+  put_run(p, sample_run("cpu", 4));
+  ASSERT_EQ(p.runs.size(), 2u);
+  EXPECT_EQ(find_run(p, "lenet5", "cpu", 2, 0.5)->repeats, 99);
+
+  put_run(p, sample_run("cpu:1", 1, 0));
+  std::string message = refresh_fingerprint(p, fingerprint("cpu:1", "Another CPU"));
+  EXPECT_NE(message.find("cpu:1 changed"), std::string::npos) << message;
+  EXPECT_EQ(find_run(p, "lenet5", "cpu:1", 1, 0), nullptr);
+  EXPECT_FALSE(has_links(p, "cpu:1"));
+  EXPECT_EQ(p.devices.at("cpu:1").description, "Another CPU");
+  EXPECT_EQ(p.runs.size(), 2u);  // the cpu runs stay
+
+  put_links(p, "cpu:1", {LinkProfile{"cpu:1", "to_host", {}, {}}});
+  EXPECT_TRUE(has_links(p, "cpu:1"));
+}
+
+TEST(ProfileCache, OpensMissingFilesEmptyAndCorruptOnesOnlyWhenStartingOver) {
+  std::vector<std::string> notes;
+  EXPECT_TRUE(open_profile_cache(temp_path("absent.json"), false, notes).runs.empty());
+  std::string path = temp_path("corrupt.json");
+  write_text(path, "not json");
+  EXPECT_THROW(open_profile_cache(path, false, notes), Error);
+  EXPECT_TRUE(open_profile_cache(path, true, notes).runs.empty());
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("starting a new profile"), std::string::npos);
+  std::filesystem::remove(path);
+}
+
+TEST(Fingerprint, DescribesTheCreatedDevice) {
+  auto cpu = create_device("cpu:1", DeviceOptions{1});
+  DeviceFingerprint fp = fingerprint_of(*cpu);
+  EXPECT_EQ(fp.device, "cpu:1");
+  EXPECT_EQ(fp.kind, "host");
+  EXPECT_EQ(fp.threads, 1);
+  EXPECT_EQ(fp.description, cpu->info().description);
+  EXPECT_FALSE(fp.tandem_version.empty());
+  DeviceFingerprint other = fp;
+  other.threads = 2;
+  EXPECT_NE(fp.key(), other.key());
+}

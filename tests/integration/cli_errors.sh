@@ -3,6 +3,8 @@
 # corrupt and truncated model files, a wrong input shape, an unknown device or model,
 # and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
+# Profiles and predictors: corrupt files, unknown devices and bad options are errors
+# too, and a small profile -> fit -> predict round trip works.
 set -u
 tandem="$1"
 work="$2"
@@ -59,6 +61,16 @@ else
   expect_error "invalid input: .*'cuda'" "$tandem" run lenet5 --device cuda
   expect_error "invalid input: .*'cuda:1'" "$tandem" bench lenet5 --device cuda:1 --tf32
 fi
+
+# profile -> fit -> predict, and their errors.
+expect_success "measured" "$tandem" profile lenet5 --devices cpu,cuda --batch 1 --repeats 3 --min-seconds 0.05 \
+  -o "$work/profile.json"
+expect_success "predictor written" "$tandem" fit "$work/profile.json" -o "$work/predictor.json" --no-eval
+expect_success "sum of node times" "$tandem" predict lenet5 -p "$work/predictor.json" --device cpu --load 0
+expect_error "invalid input" "$tandem" fit "$work/corrupt.onnx" -o "$work/p.json"
+expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --device cpu
+expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
+expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
 
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -14,5 +14,6 @@ void add_fit_command(CLI::App& app);        // fit.cpp
 void add_predict_command(CLI::App& app);    // predict.cpp
 void add_sweep_command(CLI::App& app);      // sweep.cpp
 void add_crossover_command(CLI::App& app);  // crossover.cpp
+void add_plan_command(CLI::App& app);       // plan.cpp
 
 }  // namespace tandem::cli

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   tandem::cli::add_predict_command(app);
   tandem::cli::add_sweep_command(app);
   tandem::cli::add_crossover_command(app);
+  tandem::cli::add_plan_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

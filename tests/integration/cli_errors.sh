@@ -72,5 +72,15 @@ expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --
 expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
 expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
 
+# plan: a placement over two cpu devices from that predictor, and its errors.
+expect_success "predicted end to end" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
+  -o "$work/plan.json" --svg "$work/plan.svg" --explain
+expect_success '"format": "tandem-plan"' cat "$work/plan.json"
+expect_success "plan table (2 batch sizes)" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
+  --batch 1,2 -o "$work/plans.json" --explain
+expect_error "unknown device" "$tandem" plan lenet5 --devices cpu,tpu -p "$work/predictor.json" -o "$work/x.json"
+expect_error "strategy" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" --strategy magic \
+  -o "$work/x.json"
+
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,0 +1,79 @@
+// The planner's data: what it reads (a cost table: every node's predicted time on
+// every device, and copy links) and what it writes (a Plan: the device of every
+// node, the copies between devices with their sizes, and the predicted start and
+// finish of every node and copy, per device and link). Planning is a pure function
+// of (graph, cost table, options); see place.h. Plans are stored as versioned JSON
+// (plan_file.h) so that users can inspect, edit, pin and replay them.
+#pragma once
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace tandem {
+
+constexpr int kPlanVersion = 1;
+constexpr double kUnsupported = std::numeric_limits<double>::infinity();
+
+// time_us(bytes) = latency_us + bytes / bytes_per_us. A host-memory device that is
+// the host itself has a zero link.
+struct Link {
+  double latency_us = 0;
+  double bytes_per_us = 0;  // 0: free (no copy needed)
+  double time_us(double bytes) const { return bytes_per_us > 0 ? latency_us + bytes / bytes_per_us : 0; }
+};
+
+// Costs of one graph at one batch size on a set of devices. Device d's memory is
+// reached from host memory by to_device[d] and back by to_host[d]; a copy between
+// two devices goes through the host (to_host of the source, then to_device of the
+// destination) unless both are the host. Graph inputs start in host memory and graph
+// outputs must end there.
+struct CostTable {
+  std::vector<std::string> devices;         // index = device id in plans
+  std::vector<std::vector<double>> node_us; // [node][device], kUnsupported where it cannot run;
+                                            // 0 for nodes that cost nothing (views, fused)
+  std::vector<Link> to_device, to_host;     // per device
+  std::string source;                       // what the costs came from ("predictor file p.json", "profile ...")
+  // Time to move `bytes` from device `from` to device `to` (-1: host memory).
+  double copy_us(double bytes, int from, int to) const;
+};
+
+// One node of a plan: where it runs and when (µs from the start of the run).
+struct PlannedNode {
+  int node = -1;     // index into graph.nodes
+  int device = -1;   // index into CostTable::devices
+  double start_us = 0, finish_us = 0;
+};
+
+// A copy of one value between two places (-1: host memory) and when it runs.
+struct PlannedCopy {
+  int value = -1;
+  int from = -1, to = -1;
+  double bytes = 0;
+  double start_us = 0, finish_us = 0;
+};
+
+struct Plan {
+  int version = kPlanVersion;
+  std::string model;                 // as given by the user
+  int64_t batch = 1;
+  std::vector<std::string> devices;
+  std::string cost_model;            // CostTable::source
+  std::string strategy;              // which placement algorithm made it: "dp", "heft", "brute-force", "single:cpu", "user"
+  std::vector<PlannedNode> nodes;    // one per graph node, in topological order
+  std::vector<PlannedCopy> copies;
+  double makespan_us = 0;            // predicted end to end: host inputs in, host outputs out
+};
+
+// Device per node (index into CostTable::devices), for graph.nodes in order.
+using Placement = std::vector<int>;
+
+// The predicted timeline of `placement`: every device runs its nodes one at a time
+// in topological order, as soon as their inputs are there; each link (host->device d,
+// device d->host) carries one copy at a time; a value is copied once per destination
+// as soon as it is produced; graph outputs are copied to the host. Independent
+// branches on different devices overlap. Pure and deterministic.
+Plan schedule(const Graph& graph, const CostTable& costs, const Placement& placement);
+
+}  // namespace tandem

@@ -1,0 +1,192 @@
+// The predicted timeline of a placement (plan.h's schedule()) and the Timeline
+// rules it shares with the HEFT placer: devices run their nodes in topological
+// order one at a time as soon as their inputs are there; each link carries one copy
+// at a time, in the order copies are issued; a value is copied to every place that
+// needs it right after it is produced (device->host, then host->device for another
+// device); graph inputs start in host memory and graph outputs end there.
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "plan/timeline.h"
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace {
+constexpr double kNever = std::numeric_limits<double>::infinity();
+}
+
+double CostTable::copy_us(double bytes, int from, int to) const {
+  if (from == to) return 0;
+  double us = 0;
+  if (from >= 0) us += to_host.at(static_cast<size_t>(from)).time_us(bytes);
+  if (to >= 0) us += to_device.at(static_cast<size_t>(to)).time_us(bytes);
+  return us;
+}
+
+namespace plan_detail {
+
+double value_bytes(const Graph& graph, int value) {
+  if (value == kNoValue) return 0;
+  const Value& v = graph.value(value);
+  if (v.is_constant()) return 0;
+  int64_t elements = num_elements(v.shape);
+  if (elements <= 0) return 0;
+  return static_cast<double>(elements) * static_cast<double>(dtype_size(v.dtype));
+}
+
+int memory_of(const CostTable& costs, int device) {
+  const auto d = static_cast<size_t>(device);
+  bool host_memory = costs.to_device[d].bytes_per_us <= 0 && costs.to_host[d].bytes_per_us <= 0;
+  return host_memory ? kHost : device;
+}
+
+std::vector<int> transferable_inputs(const Graph& graph, const Node& node) {
+  std::vector<int> inputs;
+  for (int v : node.inputs)
+    if (value_bytes(graph, v) > 0 && std::find(inputs.begin(), inputs.end(), v) == inputs.end()) inputs.push_back(v);
+  return inputs;
+}
+
+void check_cost_table(const Graph& graph, const CostTable& costs) {
+  const size_t devices = costs.devices.size();
+  if (devices == 0) fail(ErrorKind::InvalidInput, "cost table has no devices");
+  if (costs.node_us.size() != graph.nodes.size())
+    fail(ErrorKind::InvalidInput, "cost table has " + std::to_string(costs.node_us.size()) + " node rows but graph '" +
+                                      graph.name + "' has " + std::to_string(graph.nodes.size()) + " nodes");
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    if (costs.node_us[n].size() != devices)
+      fail(ErrorKind::InvalidInput, "cost table row of " + describe(graph.nodes[n]) + " has " +
+                                        std::to_string(costs.node_us[n].size()) + " entries for " +
+                                        std::to_string(devices) + " devices");
+  if (costs.to_device.size() != devices || costs.to_host.size() != devices)
+    fail(ErrorKind::InvalidInput, "cost table needs one to_device and one to_host link per device");
+}
+
+void check_placement(const Graph& graph, const CostTable& costs, const Placement& placement) {
+  if (placement.size() != graph.nodes.size())
+    fail(ErrorKind::InvalidInput, "placement has " + std::to_string(placement.size()) + " devices for " +
+                                      std::to_string(graph.nodes.size()) + " nodes");
+  for (size_t n = 0; n < placement.size(); ++n) {
+    int d = placement[n];
+    if (d < 0 || static_cast<size_t>(d) >= costs.devices.size())
+      fail(ErrorKind::InvalidInput, describe(graph.nodes[n]) + " is placed on device " + std::to_string(d) +
+                                        ", which is not in the device list");
+    if (is_unsupported(costs.node_us[n][static_cast<size_t>(d)]))
+      fail(ErrorKind::Unsupported, describe(graph.nodes[n]) + " cannot run on " + costs.devices[static_cast<size_t>(d)]);
+  }
+}
+
+Timeline::Timeline(const Graph& graph, const CostTable& costs)
+    : graph_(&graph),
+      costs_(&costs),
+      bytes_(graph.values.size()),
+      home_(graph.values.size(), kHost),
+      arrival_(graph.values.size(), std::vector<double>(costs.devices.size() + 1, kNever)),
+      device_free_(costs.devices.size(), 0),
+      to_host_free_(costs.devices.size(), 0),
+      to_device_free_(costs.devices.size(), 0) {
+  for (size_t v = 0; v < graph.values.size(); ++v) bytes_[v] = value_bytes(graph, static_cast<int>(v));
+  for (int v : graph.inputs) arrival_.at(static_cast<size_t>(v))[0] = 0;
+}
+
+double Timeline::produced_at(int value) const {
+  const auto& places = arrival_[static_cast<size_t>(value)];
+  return *std::min_element(places.begin(), places.end());
+}
+
+double Timeline::copy(int value, int from, int to, double ready) {
+  double& link_free = from >= 0 ? to_host_free_[static_cast<size_t>(from)] : to_device_free_[static_cast<size_t>(to)];
+  const double bytes = bytes_[static_cast<size_t>(value)];
+  PlannedCopy c{value, from, to, bytes, std::max(ready, link_free), 0};
+  c.finish_us = c.start_us + costs_->copy_us(bytes, from, to);
+  link_free = c.finish_us;
+  copies.push_back(c);
+  arrival_[static_cast<size_t>(value)][static_cast<size_t>(to + 1)] = c.finish_us;
+  return c.finish_us;
+}
+
+double Timeline::bring(int value, int place) {
+  if (value == kNoValue || graph_->value(value).is_constant()) return 0;
+  const auto v = static_cast<size_t>(value);
+  if (arrival_[v][static_cast<size_t>(place + 1)] < kNever) return arrival_[v][static_cast<size_t>(place + 1)];
+  double produced = produced_at(value);
+  if (produced == kNever)
+    fail(ErrorKind::InvalidModel, "value '" + graph_->value(value).name +
+                                      "' is read before it is produced (nodes are not in topological order)");
+  if (bytes_[v] <= 0) return produced;
+  const int home = home_[v];
+  if (place == kHost) return copy(value, home, kHost, arrival_[v][static_cast<size_t>(home + 1)]);
+  double on_host = bring(value, kHost);
+  return copy(value, kHost, place, on_host);
+}
+
+double Timeline::run(int node, int device) {
+  const Node& n = graph_->nodes.at(static_cast<size_t>(node));
+  const int place = memory_of(*costs_, device);
+  double start = device_free_[static_cast<size_t>(device)];
+  for (int v : n.inputs) start = std::max(start, bring(v, place));
+  double finish = start + costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)];
+  device_free_[static_cast<size_t>(device)] = finish;
+  for (int v : n.outputs) {
+    if (v == kNoValue) continue;
+    home_[static_cast<size_t>(v)] = place;
+    arrival_[static_cast<size_t>(v)][static_cast<size_t>(place + 1)] = finish;
+  }
+  nodes.push_back(PlannedNode{node, device, start, finish});
+  return finish;
+}
+
+double Timeline::makespan() {
+  double end = 0;
+  for (const PlannedNode& n : nodes) end = std::max(end, n.finish_us);
+  for (int v : graph_->outputs) end = std::max(end, bring(v, kHost));
+  return end;
+}
+
+namespace {
+
+// For each value: the places its readers (and the host, for graph outputs) need it.
+std::vector<std::vector<int>> destinations(const Graph& graph, const CostTable& costs, const Placement& placement) {
+  std::vector<std::vector<int>> places(graph.values.size());
+  auto add = [&](int v, int place) {
+    if (v == kNoValue) return;
+    auto& list = places[static_cast<size_t>(v)];
+    if (std::find(list.begin(), list.end(), place) == list.end()) list.push_back(place);
+  };
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (int v : graph.nodes[n].inputs) add(v, memory_of(costs, placement[n]));
+  for (int v : graph.outputs) add(v, kHost);
+  for (auto& list : places) std::sort(list.begin(), list.end());  // host first, then devices
+  return places;
+}
+
+}  // namespace
+}  // namespace plan_detail
+
+Plan schedule(const Graph& graph, const CostTable& costs, const Placement& placement) {
+  using namespace plan_detail;
+  check_cost_table(graph, costs);
+  check_placement(graph, costs, placement);
+  const auto needed = destinations(graph, costs, placement);
+  Timeline timeline(graph, costs);
+  auto send = [&](int v) {
+    for (int place : needed[static_cast<size_t>(v)]) timeline.bring(v, place);
+  };
+  for (int v : graph.inputs) send(v);
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    timeline.run(static_cast<int>(n), placement[n]);
+    for (int v : graph.nodes[n].outputs)
+      if (v != kNoValue) send(v);
+  }
+  Plan plan;
+  plan.devices = costs.devices;
+  plan.cost_model = costs.source;
+  plan.makespan_us = timeline.makespan();
+  plan.nodes = std::move(timeline.nodes);
+  plan.copies = std::move(timeline.copies);
+  return plan;
+}
+
+}  // namespace tandem

@@ -1,0 +1,64 @@
+// Internal to src/plan: the timeline rules shared by schedule() and the HEFT placer,
+// and small facts about values and devices that every placer needs. A Timeline
+// runs nodes on devices one at a time and moves values between memories over
+// per-device links (host->device, device->host) that carry one copy at a time;
+// a copy between two devices goes through host memory. Each value remembers where
+// it already is, so it is copied at most once per destination.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "plan/plan.h"
+
+namespace tandem::plan_detail {
+
+constexpr int kHost = -1;  // host memory as a place
+
+inline bool is_unsupported(double us) { return !std::isfinite(us); }
+// Equal up to rounding: how placers detect ties between predicted times.
+inline bool nearly_equal(double a, double b) { return std::abs(a - b) <= 1e-9 * std::max(1.0, std::abs(a)); }
+
+// Bytes a copy of `value` moves: 0 for absent values, constants (weights live on
+// every device) and values with no elements or an unknown shape.
+double value_bytes(const Graph& graph, int value);
+// Where device `device` keeps its values: kHost for a host-memory device (both
+// links free), else the device itself.
+int memory_of(const CostTable& costs, int device);
+// The distinct inputs of `node` that may need a copy (value_bytes > 0).
+std::vector<int> transferable_inputs(const Graph& graph, const Node& node);
+// Throws InvalidInput when the table does not match the graph (row counts, links).
+void check_cost_table(const Graph& graph, const CostTable& costs);
+// Throws InvalidInput for a wrong size or device index, Unsupported for a node on
+// a device that cannot run it.
+void check_placement(const Graph& graph, const CostTable& costs, const Placement& placement);
+
+class Timeline {
+ public:
+  // Graph inputs are in host memory at time 0.
+  Timeline(const Graph& graph, const CostTable& costs);
+
+  // Time `value` is present at `place`, issuing the copies that bring it there.
+  double bring(int value, int place);
+  // Brings the node's inputs to `device`, runs it after the device's previous
+  // node, and returns its finish time.
+  double run(int node, int device);
+  // Latest node finish or graph output arrival in host memory (brings outputs).
+  double makespan();
+
+  std::vector<PlannedNode> nodes;   // in the order they were run
+  std::vector<PlannedCopy> copies;  // in the order they were issued
+
+ private:
+  double copy(int value, int from, int to, double ready);
+  double produced_at(int value) const;
+
+  const Graph* graph_;
+  const CostTable* costs_;
+  std::vector<double> bytes_;                 // per value
+  std::vector<int> home_;                     // per value: place it was produced in
+  std::vector<std::vector<double>> arrival_;  // [value][place + 1], infinity: not there
+  std::vector<double> device_free_, to_host_free_, to_device_free_;
+};
+
+}  // namespace tandem::plan_detail

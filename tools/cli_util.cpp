@@ -49,11 +49,13 @@ std::string format_us(double us) {
   return fmt::format("{:.1f} us", us);
 }
 
-std::vector<Tensor> random_inputs(const Session& session, uint64_t seed) {
+std::vector<Tensor> random_inputs(const Session& session, uint64_t seed) { return random_inputs(session.inputs(), seed); }
+
+std::vector<Tensor> random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   std::vector<Tensor> inputs;
-  for (const TensorSpec& spec : session.inputs()) {
+  for (const TensorSpec& spec : specs) {
     if (spec.dtype != DType::f32)
       fail(ErrorKind::InvalidInput, "input '" + spec.name + "' is " + dtype_name(spec.dtype) + "; give it with --input");
     Tensor t(DType::f32, spec.shape);

@@ -29,6 +29,7 @@ std::string format_us(double microseconds);    // "412 µs", "12.3 ms"
 
 // Seeded uniform [-1, 1) inputs matching the session's input specs.
 std::vector<Tensor> random_inputs(const Session& session, uint64_t seed = 1);
+std::vector<Tensor> random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed = 1);
 
 // Median, p10 and p90 of timing samples (the profiler's Spread).
 using Stats = Spread;

@@ -1,21 +1,26 @@
 // `tandem run MODEL`: one inference on a device with a given or random input;
-// prints an output summary and the latency, optionally the per-layer table.
+// prints an output summary and the latency, optionally the per-layer table. With
+// --plan FILE the model runs across the plan's devices (PlanExecutor) instead.
 #include <chrono>
 #include <cmath>
 #include <map>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "core/npy.h"
+#include "ir/prepare.h"
+#include "plan/plan_file.h"
+#include "runtime/plan_executor.h"
 
 namespace tandem::cli {
 
 namespace {
 
 struct RunArgs {
-  std::string model, device = "cpu", output;
+  std::string model, device = "cpu", output, plan;
   std::vector<std::string> inputs;
   int64_t batch = 0;
   int threads = 0;
@@ -87,22 +92,76 @@ void run(const RunArgs& args) {
   if (!args.output.empty()) write_npy(args.output, outputs.at(0));
 }
 
+Graph prepared(const Graph& loaded, int64_t batch, bool optimize) {
+  Graph graph = loaded;
+  prepare_graph(graph, PrepareOptions{batch, {}, optimize});
+  return graph;
+}
+
+int64_t batch_of(const Graph& graph) {
+  if (graph.inputs.empty() || graph.value(graph.inputs[0]).shape.empty()) return 1;
+  return graph.value(graph.inputs[0]).shape[0];
+}
+
+void print_segment_times(const Graph& graph, const PlanExecutor& executor) {
+  std::vector<std::vector<std::string>> rows = {{"#", "device", "nodes", "first", "last", "time"}};
+  const PlanRunTimes& times = executor.last_run_times();
+  for (size_t k = 0; k < executor.segments().size(); ++k) {
+    const PlanSegment& segment = executor.segments()[k];
+    rows.push_back({std::to_string(k), executor.devices().at(static_cast<size_t>(segment.device)),
+                    std::to_string(segment.nodes.size()), graph.nodes.at(static_cast<size_t>(segment.nodes.front())).name,
+                    graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name, format_us(times.segment_us.at(k))});
+  }
+  fmt::print("per-segment times of the last run:\n");
+  print_table(rows);
+}
+
+// --plan FILE: the plan (or the table's plan nearest the run's batch) on its devices.
+// Without --batch, a single plan runs at its own batch and a table at the model's.
+void run_plan(const RunArgs& args) {
+  Graph loaded = load_model(args.model);
+  Graph graph = prepared(loaded, args.batch, !args.no_optimize);
+  PlanTable table = read_plan_table(args.plan, graph);
+  if (args.batch == 0 && table.plans.size() == 1 && table.plans[0].batch != batch_of(graph))
+    graph = prepared(loaded, table.plans[0].batch, !args.no_optimize);
+  const Plan& plan = pick_plan(table, batch_of(graph));
+  DeviceOptions options;
+  options.threads = args.threads;
+  options.tf32 = args.gpu.tf32;
+  options.graphs = !args.gpu.no_cuda_graphs;
+  PlanExecutor executor(graph, plan, options);
+  std::vector<Tensor> inputs;
+  for (const std::string& path : args.inputs) inputs.push_back(read_npy(path));
+  if (args.inputs.empty()) inputs = random_inputs(executor.inputs());
+  std::vector<Tensor> outputs = executor.run(inputs);
+  double first = executor.last_run_times().wall_us;
+  outputs = executor.run(inputs);
+  for (size_t i = 0; i < outputs.size(); ++i) print_summary(executor.outputs()[i], outputs[i]);
+  fmt::print("latency with plan {} (batch {}, {} segments on {}): {} (first run {}; predicted {})\n", args.plan,
+             batch_of(graph), executor.segments().size(), fmt::join(executor.devices(), ","),
+             format_us(executor.last_run_times().wall_us), format_us(first), format_us(plan.makespan_us));
+  if (args.layers) print_segment_times(graph, executor);
+  if (!args.output.empty()) write_npy(args.output, outputs.at(0));
+}
+
 }  // namespace
 
 void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once and print its output and latency");
   static RunArgs args;
   cmd->add_option("MODEL", args.model, "ONNX file or zoo model name")->required();
-  cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
+  auto* device = cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
+  cmd->add_option("--plan", args.plan, "Run across devices as this plan or plan table says (tandem plan -o)")
+      ->excludes(device);
   cmd->add_option("--batch", args.batch, "Batch size (default: the model's)");
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
   cmd->add_option("--input", args.inputs, "Input .npy file(s), in the model's input order (default: random)");
   cmd->add_option("--output", args.output, "Write the first output as .npy (float32, C order)");
-  cmd->add_flag("--layers", args.layers, "Print the per-layer table (shape, FLOPs, time)");
+  cmd->add_flag("--layers", args.layers, "Print the per-layer table (shape, FLOPs, time); with --plan, per segment");
   cmd->add_option("--layer-runs", args.layer_runs, "Profiled runs behind the per-layer medians (default 5)");
   cmd->add_flag("--no-optimize", args.no_optimize, "Skip graph fusion passes");
   add_gpu_flags(*cmd, args.gpu);
-  cmd->callback([] { run(args); });
+  cmd->callback([] { args.plan.empty() ? run(args) : run_plan(args); });
 }
 
 }  // namespace tandem::cli

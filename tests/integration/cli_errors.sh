@@ -78,6 +78,10 @@ expect_success "predicted end to end" "$tandem" plan lenet5 --devices cpu:0,cpu:
 expect_success '"format": "tandem-plan"' cat "$work/plan.json"
 expect_success "plan table (2 batch sizes)" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
   --batch 1,2 -o "$work/plans.json" --explain
+expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plan.json" --output "$work/planned.npy"
+expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plans.json" --batch 2
+expect_error "invalid input" "$tandem" run lenet5 --plan "$work/corrupt.onnx"
+expect_error "has no node" "$tandem" run alexnet --plan "$work/plan.json"
 expect_error "unknown device" "$tandem" plan lenet5 --devices cpu,tpu -p "$work/predictor.json" -o "$work/x.json"
 expect_error "strategy" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" --strategy magic \
   -o "$work/x.json"

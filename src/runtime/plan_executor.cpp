@@ -1,0 +1,356 @@
+// The plan executor (plan_executor.h): splitting a plan into segments, one buffer
+// per boundary value and device plus host staging, and runs with one worker thread
+// per device that hand values to each other through host staging and DeviceEvents.
+#include "runtime/plan_executor.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "backends/registry.h"
+#include "plan/plan_file.h"
+
+namespace tandem {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double microseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
+}
+
+size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
+
+TensorSpec spec_of(const Value& v) { return {v.name, v.dtype, v.shape}; }
+
+// Where one boundary value lives: its producer's device, a buffer on every device
+// that holds it, and a host copy when it leaves its device.
+struct ValueRoute {
+  int producer_device = -1;      // -1: a graph input, which starts on the host
+  std::vector<void*> on_device;  // per device; nullptr where the device does not hold it
+  void* staging = nullptr;       // host memory, when the value leaves its device
+  int staging_owner = -1;        // the device whose allocate_host() made `staging`
+  size_t bytes = 0;
+};
+
+struct CompiledSegment {
+  Segment segment;
+  std::unique_ptr<Executable> executable;
+  std::vector<const void*> inputs;  // device buffers of segment.inputs
+  std::vector<void*> outputs;       // device buffers of segment.outputs
+};
+
+// Thrown in a worker waiting for a value when another worker has failed.
+struct RunAborted {};
+
+// Values on their way to the host: each is published once, with the event after its
+// copy into host staging (nullptr: already there), and awaited by other devices.
+class Handoff {
+ public:
+  void publish(const std::vector<int>& values, const std::shared_ptr<DeviceEvent>& event) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (int v : values) on_host_[v] = event;
+    }
+    changed_.notify_all();
+  }
+  std::shared_ptr<DeviceEvent> await(int value) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [&] { return aborted_ || on_host_.count(value) != 0; });
+    if (aborted_) throw RunAborted{};
+    return on_host_.at(value);
+  }
+  void abort() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      aborted_ = true;
+    }
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<int, std::shared_ptr<DeviceEvent>> on_host_;
+  bool aborted_ = false;
+};
+
+}  // namespace
+
+struct PlanExecutor::Impl {
+  std::unique_ptr<Graph> owned_graph;
+  const Graph* graph = nullptr;
+  std::vector<std::string> device_names;
+  std::vector<std::unique_ptr<Device>> devices;
+  std::vector<PlanSegment> segments;
+  std::vector<CompiledSegment> compiled;        // same order as segments
+  std::vector<std::vector<int>> segments_of_device;
+  std::map<int, ValueRoute> routes;             // by value id
+  std::vector<TensorSpec> inputs, outputs;
+  PlanRunTimes times;
+
+  ~Impl() {
+    compiled.clear();
+    for (auto& [id, route] : routes) {
+      for (size_t d = 0; d < route.on_device.size(); ++d)
+        if (route.on_device[d]) devices[d]->release(route.on_device[d]);
+      if (route.staging) devices[static_cast<size_t>(route.staging_owner)]->release_host(route.staging);
+    }
+  }
+};
+
+namespace {
+
+using Impl = PlanExecutor::Impl;
+
+void create_devices(Impl& s, const Plan& plan, const DeviceOptions& options) {
+  if (plan.devices.empty()) fail(ErrorKind::InvalidInput, "the plan names no devices");
+  std::set<std::string> seen;
+  for (const std::string& name : plan.devices)
+    if (!seen.insert(name).second) fail(ErrorKind::InvalidInput, "the plan names device '" + name + "' twice");
+  s.device_names = plan.devices;
+  for (const std::string& name : plan.devices) s.devices.push_back(create_device(name, options));
+}
+
+Placement checked_placement(const Impl& s, const Plan& plan) {
+  Placement placement = placement_of(plan, *s.graph);
+  if (placement.size() != s.graph->nodes.size())
+    fail(ErrorKind::InvalidInput, "the plan places " + std::to_string(placement.size()) + " nodes; the graph has " +
+                                      std::to_string(s.graph->nodes.size()));
+  for (size_t n = 0; n < placement.size(); ++n) {
+    const Node& node = s.graph->nodes[n];
+    int d = placement[n];
+    if (d < 0 || static_cast<size_t>(d) >= s.devices.size())
+      fail(ErrorKind::InvalidInput, "the plan puts " + describe(node) + " on device #" + std::to_string(d) +
+                                        ", which it does not name");
+    if (!s.devices[static_cast<size_t>(d)]->supports(node, *s.graph))
+      fail(ErrorKind::Unsupported, "the plan puts " + describe(node) + " on " + s.device_names[static_cast<size_t>(d)] +
+                                       ", which cannot run it");
+  }
+  return placement;
+}
+
+// Maximal runs of consecutive nodes on one device.
+std::vector<PlanSegment> split_into_segments(const Placement& placement) {
+  std::vector<PlanSegment> segments;
+  for (size_t n = 0; n < placement.size(); ++n) {
+    if (segments.empty() || segments.back().device != placement[n]) segments.push_back({placement[n], {}});
+    segments.back().nodes.push_back(static_cast<int>(n));
+  }
+  return segments;
+}
+
+ValueRoute& route_of(Impl& s, int value) {
+  ValueRoute& route = s.routes[value];
+  if (route.on_device.empty()) {
+    route.on_device.assign(s.devices.size(), nullptr);
+    route.bytes = value_bytes(s.graph->value(value));
+  }
+  return route;
+}
+
+// Which devices hold each boundary value, and which values leave their device.
+void plan_routes(Impl& s) {
+  std::map<int, std::set<int>> holders;
+  for (const CompiledSegment& c : s.compiled) {
+    int d = s.segments[static_cast<size_t>(&c - s.compiled.data())].device;
+    for (int v : c.segment.outputs) {
+      route_of(s, v).producer_device = d;
+      holders[v].insert(d);
+    }
+    for (int v : c.segment.inputs) {
+      route_of(s, v);
+      holders[v].insert(d);
+    }
+  }
+  std::set<int> graph_outputs(s.graph->outputs.begin(), s.graph->outputs.end());
+  for (auto& [v, route] : s.routes) {
+    const std::set<int>& held = holders[v];
+    bool leaves = route.producer_device < 0 || graph_outputs.count(v) != 0 || held.size() > 1;
+    for (int d : held)
+      route.on_device[static_cast<size_t>(d)] = s.devices[static_cast<size_t>(d)]->allocate(route.bytes);
+    if (!leaves) continue;
+    route.staging_owner = route.producer_device >= 0 ? route.producer_device : *held.begin();
+    route.staging = s.devices[static_cast<size_t>(route.staging_owner)]->allocate_host(route.bytes);
+  }
+}
+
+void compile_segments(Impl& s) {
+  s.segments_of_device.assign(s.devices.size(), {});
+  for (size_t k = 0; k < s.segments.size(); ++k) {
+    const PlanSegment& p = s.segments[k];
+    CompiledSegment c;
+    c.segment = make_segment(*s.graph, p.nodes);
+    c.executable = s.devices[static_cast<size_t>(p.device)]->compile(c.segment);
+    s.compiled.push_back(std::move(c));
+    s.segments_of_device[static_cast<size_t>(p.device)].push_back(static_cast<int>(k));
+  }
+  plan_routes(s);
+  for (size_t k = 0; k < s.compiled.size(); ++k) {
+    CompiledSegment& c = s.compiled[k];
+    size_t d = static_cast<size_t>(s.segments[k].device);
+    for (int v : c.segment.inputs) c.inputs.push_back(s.routes.at(v).on_device[d]);
+    for (int v : c.segment.outputs) c.outputs.push_back(s.routes.at(v).on_device[d]);
+  }
+}
+
+void build(Impl& s, const Plan& plan, const DeviceOptions& options) {
+  create_devices(s, plan, options);
+  s.segments = split_into_segments(checked_placement(s, plan));
+  compile_segments(s);
+  for (int id : s.graph->inputs) s.inputs.push_back(spec_of(s.graph->value(id)));
+  for (int id : s.graph->outputs) s.outputs.push_back(spec_of(s.graph->value(id)));
+  s.times.segment_us.assign(s.segments.size(), 0.0);
+}
+
+void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor>& given) {
+  if (given.size() != specs.size())
+    fail(ErrorKind::InvalidInput, "model takes " + std::to_string(specs.size()) + " input(s), " +
+                                      std::to_string(given.size()) + " given");
+  for (size_t i = 0; i < specs.size(); ++i) {
+    if (given[i].dtype() != specs[i].dtype)
+      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must be " + dtype_name(specs[i].dtype) +
+                                        ", got " + dtype_name(given[i].dtype()));
+    if (given[i].shape() != specs[i].shape)
+      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must have shape " + shape_str(specs[i].shape) +
+                                        ", got " + shape_str(given[i].shape()));
+  }
+}
+
+// Copies the segment's inputs produced on other devices (or graph inputs) from host
+// staging into this device's buffers, each once per run, after their events.
+void bring_inputs(Impl& s, int d, const CompiledSegment& c, Handoff& handoff, std::set<int>& present) {
+  Device& device = *s.devices[static_cast<size_t>(d)];
+  for (int v : c.segment.inputs) {
+    const ValueRoute& route = s.routes.at(v);
+    if (route.producer_device == d || !present.insert(v).second) continue;
+    std::shared_ptr<DeviceEvent> event = handoff.await(v);
+    if (event) device.wait_for(event, Lane::Compute);
+    device.copy_from_host_async(route.on_device[static_cast<size_t>(d)], route.staging, route.bytes, Lane::Compute);
+  }
+}
+
+// Copies the segment's outputs that leave this device into host staging and
+// publishes them with one event after those copies.
+void send_outputs(Impl& s, int d, const CompiledSegment& c, Handoff& handoff) {
+  Device& device = *s.devices[static_cast<size_t>(d)];
+  std::vector<int> leaving;
+  for (int v : c.segment.outputs) {
+    const ValueRoute& route = s.routes.at(v);
+    if (!route.staging) continue;
+    device.copy_to_host_async(route.staging, route.on_device[static_cast<size_t>(d)], route.bytes, Lane::Compute);
+    leaving.push_back(v);
+  }
+  if (!leaving.empty()) handoff.publish(leaving, device.record(Lane::Compute));
+}
+
+void run_device(Impl& s, int d, Handoff& handoff) {
+  Device& device = *s.devices[static_cast<size_t>(d)];
+  std::set<int> present;
+  for (int k : s.segments_of_device[static_cast<size_t>(d)]) {
+    CompiledSegment& c = s.compiled[static_cast<size_t>(k)];
+    bring_inputs(s, d, c, handoff, present);
+    auto start = Clock::now();
+    c.executable->run(c.inputs, c.outputs);
+    if (device.info().transfer.async) device.record(Lane::Compute)->wait();
+    s.times.segment_us[static_cast<size_t>(k)] = microseconds_since(start);
+    send_outputs(s, d, c, handoff);
+  }
+}
+
+// Runs every device's worker; rethrows the first failure after all have stopped.
+void run_workers(Impl& s, Handoff& handoff) {
+  std::vector<std::exception_ptr> errors(s.devices.size());
+  std::vector<std::thread> workers;
+  for (size_t d = 0; d < s.devices.size(); ++d) {
+    if (s.segments_of_device[d].empty()) continue;
+    workers.emplace_back([&s, &handoff, &errors, d] {
+      try {
+        run_device(s, static_cast<int>(d), handoff);
+      } catch (const RunAborted&) {
+      } catch (...) {
+        errors[d] = std::current_exception();
+        handoff.abort();
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  for (const std::exception_ptr& error : errors)
+    if (error) {
+      for (auto& device : s.devices) device->synchronize();
+      std::rethrow_exception(error);
+    }
+}
+
+// Graph outputs that no node computes: constants, or graph inputs passed through.
+void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results) {
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    const Value& v = g.value(g.outputs[k]);
+    auto input = std::find(g.inputs.begin(), g.inputs.end(), g.outputs[k]);
+    if (v.is_constant()) results[k] = v.data->clone();
+    else if (input != g.inputs.end()) results[k] = inputs.at(static_cast<size_t>(input - g.inputs.begin())).clone();
+  }
+}
+
+std::vector<Tensor> execute(Impl& s, const std::vector<Tensor>& inputs) {
+  check_inputs(s.inputs, inputs);
+  auto start = Clock::now();
+  const Graph& g = *s.graph;
+  Handoff handoff;
+  for (size_t k = 0; k < g.inputs.size(); ++k) {
+    auto route = s.routes.find(g.inputs[k]);
+    if (route == s.routes.end()) continue;
+    std::memcpy(route->second.staging, inputs[k].raw(), route->second.bytes);
+    handoff.publish({g.inputs[k]}, nullptr);
+  }
+  run_workers(s, handoff);
+  std::vector<Tensor> results;
+  for (int id : g.outputs) results.emplace_back(g.value(id).dtype, g.value(id).shape);
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    auto route = s.routes.find(g.outputs[k]);
+    if (route == s.routes.end() || route->second.producer_device < 0) continue;
+    if (auto event = handoff.await(g.outputs[k])) event->wait();
+    std::memcpy(results[k].raw(), route->second.staging, route->second.bytes);
+  }
+  for (auto& device : s.devices) device->synchronize();
+  copy_unexecuted_outputs(g, inputs, results);
+  s.times.wall_us = microseconds_since(start);
+  return results;
+}
+
+}  // namespace
+
+PlanExecutor::PlanExecutor(const Graph& graph, const Plan& plan, const DeviceOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->graph = &graph;
+  build(*impl_, plan, options);
+}
+
+PlanExecutor::PlanExecutor(Graph&& graph, const Plan& plan, const DeviceOptions& options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->owned_graph = std::make_unique<Graph>(std::move(graph));
+  impl_->graph = impl_->owned_graph.get();
+  build(*impl_, plan, options);
+}
+
+PlanExecutor::PlanExecutor(PlanExecutor&&) noexcept = default;
+PlanExecutor& PlanExecutor::operator=(PlanExecutor&&) noexcept = default;
+PlanExecutor::~PlanExecutor() = default;
+
+const std::vector<TensorSpec>& PlanExecutor::inputs() const { return impl_->inputs; }
+const std::vector<TensorSpec>& PlanExecutor::outputs() const { return impl_->outputs; }
+const std::vector<std::string>& PlanExecutor::devices() const { return impl_->device_names; }
+const std::vector<PlanSegment>& PlanExecutor::segments() const { return impl_->segments; }
+
+std::vector<Tensor> PlanExecutor::run(const std::vector<Tensor>& inputs) { return execute(*impl_, inputs); }
+
+const PlanRunTimes& PlanExecutor::last_run_times() const { return impl_->times; }
+
+}  // namespace tandem

@@ -1,6 +1,7 @@
 // `tandem bench MODEL...`: end-to-end latency distribution (median, p10, p90; host
 // tensors in and out) over repeated runs after warm-up, per model; optionally as JSON
-// for scripts.
+// for scripts. `--device auto` plans across --devices once (auto_planner.h) and times
+// that plan end to end like any device.
 #include <chrono>
 #include <fstream>
 
@@ -18,7 +19,8 @@ namespace {
 
 struct BenchArgs {
   std::vector<std::string> models;
-  std::string device = "cpu", json;
+  std::string device = "cpu", json, profile;
+  std::vector<std::string> devices{"cpu", "cuda"};  // --device auto
   int64_t batch = 1;
   int threads = 0, warmup = 3, repeats = 0;
   double seconds = 1.0;
@@ -27,12 +29,16 @@ struct BenchArgs {
 
 struct BenchResult {
   std::string model;
+  std::string device;  // as the session names it, e.g. "auto(cpu,cuda)"
   Stats stats;
   size_t repeats = 0;
 };
 
 BenchResult bench_one(const std::string& model, const BenchArgs& args) {
-  Session session = Session::open(model, session_options(args.device, args.threads, args.batch, true, args.gpu));
+  SessionOptions options = session_options(args.device, args.threads, args.batch, true, args.gpu);
+  options.devices = args.devices;
+  options.profile = args.profile;
+  Session session = Session::open(model, options);
   std::vector<Tensor> inputs = random_inputs(session);
   for (int i = 0; i < args.warmup; ++i) session.run(inputs);
   std::vector<double> samples;
@@ -44,10 +50,11 @@ BenchResult bench_one(const std::string& model, const BenchArgs& args) {
     session.run(inputs);
     samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
   }
-  return {model, stats_of(samples), samples.size()};
+  return {model, args.device == "auto" ? session.device_name() : args.device, stats_of(samples), samples.size()};
 }
 
-std::string device_description(const BenchArgs& args) {
+std::string device_description(const BenchArgs& args, const std::string& session_device) {
+  if (args.device == "auto") return session_device;
   DeviceOptions options;
   options.threads = args.threads;
   options.tf32 = args.gpu.tf32;
@@ -58,9 +65,11 @@ std::string device_description(const BenchArgs& args) {
 void bench(const BenchArgs& args) {
   std::vector<std::vector<std::string>> rows = {{"model", "device", "batch", "median", "p10", "p90", "runs"}};
   nlohmann::json results = nlohmann::json::array();
+  std::string session_device = args.device;
   for (const std::string& model : args.models) {
     BenchResult r = bench_one(model, args);
-    rows.push_back({model, args.device, std::to_string(args.batch), format_us(r.stats.median), format_us(r.stats.p10),
+    session_device = r.device;
+    rows.push_back({model, r.device, std::to_string(args.batch), format_us(r.stats.median), format_us(r.stats.p10),
                     format_us(r.stats.p90), std::to_string(r.repeats)});
     results.push_back({{"model", model}, {"device", args.device}, {"batch", args.batch}, {"threads", args.threads},
                        {"tf32", args.gpu.tf32}, {"cuda_graphs", !args.gpu.no_cuda_graphs},
@@ -71,7 +80,9 @@ void bench(const BenchArgs& args) {
   if (args.json.empty()) return;
   std::ofstream out(args.json);
   if (!out) fail(ErrorKind::Io, "cannot write '" + args.json + "'");
-  nlohmann::json report{{"results", results}, {"cpu", cpu_model_name()}, {"device_description", device_description(args)}};
+  nlohmann::json report{{"results", results},
+                        {"cpu", cpu_model_name()},
+                        {"device_description", device_description(args, session_device)}};
   out << report.dump(2) << "\n";
 }
 
@@ -81,7 +92,12 @@ void add_bench_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("bench", "Median, p10 and p90 latency over repeated runs after warm-up");
   static BenchArgs args;
   cmd->add_option("MODEL", args.models, "ONNX files or zoo model names")->required();
-  cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
+  cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N, or auto (planned across --devices)");
+  cmd->add_option("--devices", args.devices,
+                  "--device auto: devices to plan across (default cpu,cuda); unusable ones are dropped")
+      ->delimiter(',');
+  cmd->add_option("--profile", args.profile,
+                  "--device auto: profile cache file (default $TANDEM_CACHE or ~/.cache/tandem/profile.json)");
   cmd->add_option("--batch", args.batch, "Batch size (default 1)");
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
   cmd->add_option("--warmup", args.warmup, "Warm-up runs (default 3)");

@@ -10,7 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "backends/registry.h"
 #include "core/files.h"
 #include "cli_util.h"
 #include "commands.h"
@@ -19,6 +18,7 @@
 #include "profile/link_profiler.h"
 #include "profile/node_profiler.h"
 #include "profile/profile_cache.h"
+#include "runtime/auto_planner.h"
 
 namespace tandem::cli {
 
@@ -83,23 +83,6 @@ class Eta {
   std::vector<double> seconds_, flops_;
   double min_seconds_;
 };
-
-// The listed devices usable here; the others are skipped with a message.
-std::vector<std::unique_ptr<Device>> usable_devices(const std::vector<std::string>& names) {
-  std::vector<BackendStatus> backends = list_backends();
-  std::vector<std::unique_ptr<Device>> devices;
-  for (const std::string& name : names) {
-    std::string backend = name.substr(0, name.find(':'));
-    auto status = std::find_if(backends.begin(), backends.end(), [&](const BackendStatus& b) { return b.name == backend; });
-    if (status != backends.end() && !status->usable) {
-      fmt::print(stderr, "skipping {}: not usable here ({})\n", name, status->detail);
-      continue;
-    }
-    devices.push_back(create_device(name));
-  }
-  if (devices.empty()) fail(ErrorKind::InvalidInput, "none of the listed devices is usable here");
-  return devices;
-}
 
 class ProfileCommand {
  public:

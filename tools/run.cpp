@@ -1,6 +1,7 @@
 // `tandem run MODEL`: one inference on a device with a given or random input;
 // prints an output summary and the latency, optionally the per-layer table. With
-// --plan FILE the model runs across the plan's devices (PlanExecutor) instead.
+// --plan FILE the model runs across the plan's devices (PlanExecutor) instead; with
+// --device auto across a plan made here from the --profile cache (auto_planner.h).
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -12,7 +13,9 @@
 #include "commands.h"
 #include "core/npy.h"
 #include "ir/prepare.h"
+#include "plan/place.h"
 #include "plan/plan_file.h"
+#include "runtime/auto_planner.h"
 #include "runtime/plan_executor.h"
 
 namespace tandem::cli {
@@ -20,7 +23,8 @@ namespace tandem::cli {
 namespace {
 
 struct RunArgs {
-  std::string model, device = "cpu", output, plan;
+  std::string model, device = "cpu", output, plan, profile;
+  std::vector<std::string> devices{"cpu", "cuda"};  // --device auto
   std::vector<std::string> inputs;
   int64_t batch = 0;
   int threads = 0;
@@ -116,15 +120,9 @@ void print_segment_times(const Graph& graph, const PlanExecutor& executor) {
   print_table(rows);
 }
 
-// --plan FILE: the plan (or the table's plan nearest the run's batch) on its devices.
-// Without --batch, a single plan runs at its own batch and a table at the model's.
-void run_plan(const RunArgs& args) {
-  Graph loaded = load_model(args.model);
-  Graph graph = prepared(loaded, args.batch, !args.no_optimize);
-  PlanTable table = read_plan_table(args.plan, graph);
-  if (args.batch == 0 && table.plans.size() == 1 && table.plans[0].batch != batch_of(graph))
-    graph = prepared(loaded, table.plans[0].batch, !args.no_optimize);
-  const Plan& plan = pick_plan(table, batch_of(graph));
+// Runs the plan on its devices twice (the first run warms up) and prints the outputs
+// and the latency of the second; `what` names the plan.
+void execute_plan(const Graph& graph, const Plan& plan, const RunArgs& args, const std::string& what) {
   DeviceOptions options;
   options.threads = args.threads;
   options.tf32 = args.gpu.tf32;
@@ -137,11 +135,62 @@ void run_plan(const RunArgs& args) {
   double first = executor.last_run_times().wall_us;
   outputs = executor.run(inputs);
   for (size_t i = 0; i < outputs.size(); ++i) print_summary(executor.outputs()[i], outputs[i]);
-  fmt::print("latency with plan {} (batch {}, {} segments on {}): {} (first run {}; predicted {})\n", args.plan,
+  fmt::print("latency with {} (batch {}, {} segments on {}): {} (first run {}; predicted {})\n", what,
              batch_of(graph), executor.segments().size(), fmt::join(executor.devices(), ","),
              format_us(executor.last_run_times().wall_us), format_us(first), format_us(plan.makespan_us));
   if (args.layers) print_segment_times(graph, executor);
   if (!args.output.empty()) write_npy(args.output, outputs.at(0));
+}
+
+// --plan FILE: the plan (or the table's plan nearest the run's batch) on its devices.
+// Without --batch, a single plan runs at its own batch and a table at the model's.
+void run_plan(const RunArgs& args) {
+  Graph loaded = load_model(args.model);
+  Graph graph = prepared(loaded, args.batch, !args.no_optimize);
+  PlanTable table = read_plan_table(args.plan, graph);
+  if (args.batch == 0 && table.plans.size() == 1 && table.plans[0].batch != batch_of(graph))
+    graph = prepared(loaded, table.plans[0].batch, !args.no_optimize);
+  execute_plan(graph, pick_plan(table, batch_of(graph)), args, "plan " + args.plan);
+}
+
+void print_auto_plan(const Graph& graph, const AutoPlan& planned) {
+  const Plan& plan = planned.plan;
+  std::vector<int> nodes(plan.devices.size(), 0);
+  for (const PlannedNode& n : plan.nodes) ++nodes.at(static_cast<size_t>(n.device));
+  std::vector<std::string> per_device;
+  for (size_t d = 0; d < plan.devices.size(); ++d)
+    per_device.push_back(fmt::format("{} {}", plan.devices[d], nodes[d]));
+  if (planned.runs_measured + planned.links_measured == 0)
+    fmt::print(stderr, "auto: everything needed was in the cache\n");
+  else
+    fmt::print(stderr, "auto: measured {} run(s) and the links of {} device(s) into the cache\n", planned.runs_measured,
+               planned.links_measured);
+  fmt::print("auto plan for {} at batch {} across {} ({}): strategy {}; nodes per device: {}; {} device switch(es); "
+             "{} copies; predicted makespan {}\n",
+             plan.model, plan.batch, fmt::join(planned.devices, ","), planned.predictor_source, plan.strategy,
+             fmt::join(per_device, ", "), device_switches(graph, placement_of(plan, graph)), plan.copies.size(),
+             format_us(plan.makespan_us));
+}
+
+// --device auto: planned across --devices from the --profile cache (measuring only
+// what it lacks), then run like --plan.
+void run_auto(const RunArgs& args) {
+  Graph loaded = load_model(args.model);
+  Graph graph = prepared(loaded, args.batch, !args.no_optimize);
+  AutoOptions options;
+  options.devices = args.devices;
+  options.profile_path = args.profile;
+  options.batch = batch_of(graph);
+  options.threads = args.threads;
+  AutoPlan planned = plan_auto(loaded, graph, args.model, options);
+  print_auto_plan(graph, planned);
+  execute_plan(graph, planned.plan, args, "the auto plan");
+}
+
+void run_command(const RunArgs& args) {
+  if (!args.plan.empty()) run_plan(args);
+  else if (args.device == "auto") run_auto(args);
+  else run(args);
 }
 
 }  // namespace
@@ -150,7 +199,13 @@ void add_run_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "Run a model once and print its output and latency");
   static RunArgs args;
   cmd->add_option("MODEL", args.model, "ONNX file or zoo model name")->required();
-  auto* device = cmd->add_option("--device", args.device, "reference, cpu, cpu:N, cuda, cuda:N");
+  auto* device = cmd->add_option("--device", args.device,
+                                 "reference, cpu, cpu:N, cuda, cuda:N, or auto (planned across --devices)");
+  cmd->add_option("--devices", args.devices,
+                  "--device auto: devices to plan across (default cpu,cuda); unusable ones are dropped")
+      ->delimiter(',');
+  cmd->add_option("--profile", args.profile,
+                  "--device auto: profile cache file (default $TANDEM_CACHE or ~/.cache/tandem/profile.json)");
   cmd->add_option("--plan", args.plan, "Run across devices as this plan or plan table says (tandem plan -o)")
       ->excludes(device);
   cmd->add_option("--batch", args.batch, "Batch size (default: the model's)");
@@ -161,7 +216,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--layer-runs", args.layer_runs, "Profiled runs behind the per-layer medians (default 5)");
   cmd->add_flag("--no-optimize", args.no_optimize, "Skip graph fusion passes");
   add_gpu_flags(*cmd, args.gpu);
-  cmd->callback([] { args.plan.empty() ? run(args) : run_plan(args); });
+  cmd->callback([] { run_command(args); });
 }
 
 }  // namespace tandem::cli

@@ -11,12 +11,19 @@
 namespace tandem {
 
 struct SessionOptions {
-  std::string device = "cpu";  // "cpu", "reference", "cpu:1", "cuda", "cuda:1", ...
+  std::string device = "cpu";  // "cpu", "reference", "cpu:1", "cuda", "cuda:1", ..., "auto"
   int threads = 0;             // 0: all cores
   int64_t batch = 0;           // 0: the model's own batch size
   bool optimize = true;        // run the graph passes (fold BN, fuse activations...)
   bool tf32 = false;           // cuda: allow TF32 tensor-core math (default strict float32)
   bool cuda_graphs = true;     // cuda: capture the compiled model once and replay it
+  // device "auto": the model is planned once across these devices (unusable ones are
+  // dropped) from a profile cache, measuring only what the cache lacks, and each run
+  // executes that plan.
+  std::vector<std::string> devices{"cpu", "cuda"};
+  std::string profile = "";     // the cache file; "": $TANDEM_CACHE or ~/.cache/tandem/profile.json
+  int profile_repeats = 10;     // at least this many timed runs per missing measurement...
+  double profile_seconds = 1.0;  // ...and at least this many seconds of them
 };
 
 struct TensorSpec {
@@ -42,11 +49,11 @@ class Session {
 
   const std::vector<TensorSpec>& inputs() const;
   const std::vector<TensorSpec>& outputs() const;
-  const std::string& device_name() const;
+  const std::string& device_name() const;  // "auto(cpu,cuda)" for the auto device
 
   // Inputs in the order of inputs(); shapes and dtypes must match exactly.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
-  // Same, also timing every layer.
+  // Same, also timing every layer. Throws Unsupported on the auto device.
   std::vector<Tensor> run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers);
 
   struct Impl;

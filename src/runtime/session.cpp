@@ -1,7 +1,9 @@
 // Session: load + prepare a model once, compile it for one device, run it many
 // times with host tensors in and out. On a GPU the inputs go through page-locked
 // staging buffers with queued copies on the compute lane, so a run is one queue of
-// copy in, the compiled segment, copy out, and a single wait.
+// copy in, the compiled segment, copy out, and a single wait. The "auto" device
+// instead plans the model across several devices once (auto_planner.h) and runs the
+// plan through a PlanExecutor.
 #include "tandem/session.h"
 
 #include <algorithm>
@@ -10,6 +12,8 @@
 #include "backends/registry.h"
 #include "ir/prepare.h"
 #include "ops/op.h"
+#include "runtime/auto_planner.h"
+#include "runtime/plan_executor.h"
 
 namespace tandem {
 
@@ -22,6 +26,9 @@ struct Session::Impl {
   // Only for non-host devices: device buffers and pinned host staging per boundary value.
   std::vector<void*> device_inputs, device_outputs;
   std::vector<void*> staged_inputs, staged_outputs;
+  // Only for the auto device: the plan's executor (the fields above stay empty).
+  std::unique_ptr<PlanExecutor> plan_executor;
+  std::string auto_name;
 
   ~Impl() {
     if (!device) return;
@@ -41,38 +48,95 @@ Session::Session(Session&&) noexcept = default;
 Session& Session::operator=(Session&&) noexcept = default;
 Session::~Session() = default;
 
-Session Session::open(const std::string& model, const SessionOptions& options) {
-  auto impl = std::make_unique<Impl>();
-  impl->graph = load_model(model);
-  PrepareOptions prepare;
-  prepare.batch = options.batch;
-  prepare.optimize = options.optimize;
-  prepare_graph(impl->graph, prepare);
+static DeviceOptions device_options_of(const SessionOptions& options) {
   DeviceOptions device_options;
   device_options.threads = options.threads;
   device_options.tf32 = options.tf32;
   device_options.graphs = options.cuda_graphs;
-  impl->device = create_device(options.device, device_options);
-  impl->segment = whole_graph_segment(impl->graph);
-  impl->executable = impl->device->compile(impl->segment);
-  for (int id : impl->graph.inputs) impl->inputs.push_back(spec_of(impl->graph.value(id)));
-  for (int id : impl->graph.outputs) impl->outputs.push_back(spec_of(impl->graph.value(id)));
-  if (impl->device->info().kind != DeviceKind::Host) {
-    for (int id : impl->segment.inputs) {
-      impl->device_inputs.push_back(impl->device->allocate(value_bytes(impl->graph.value(id))));
-      impl->staged_inputs.push_back(impl->device->allocate_host(value_bytes(impl->graph.value(id))));
+  return device_options;
+}
+
+static int64_t batch_of(const Graph& graph) {
+  if (graph.inputs.empty() || graph.value(graph.inputs[0]).shape.empty()) return 1;
+  return graph.value(graph.inputs[0]).shape[0];
+}
+
+static std::string join(const std::vector<std::string>& names) {
+  std::string joined;
+  for (const std::string& name : names) joined += (joined.empty() ? "" : ",") + name;
+  return joined;
+}
+
+static void open_on_device(Session::Impl& impl, const std::string& device, const SessionOptions& options);
+
+// The plan's only device when every node is placed on it, else "".
+static std::string sole_device(const Plan& plan) {
+  if (plan.nodes.empty()) return "";
+  int device = plan.nodes.front().device;
+  for (const PlannedNode& n : plan.nodes)
+    if (n.device != device) return "";
+  return plan.devices.at(static_cast<size_t>(device));
+}
+
+// Plans once; a plan on one device runs as a plain single-device session (no
+// executor overhead), any other through the PlanExecutor.
+static void open_auto(Session::Impl& impl, const Graph& loaded, const std::string& model,
+                      const SessionOptions& options) {
+  AutoOptions auto_options;
+  auto_options.devices = options.devices;
+  auto_options.profile_path = options.profile;
+  auto_options.batch = batch_of(impl.graph);
+  auto_options.threads = options.threads;
+  auto_options.measure.repeats = options.profile_repeats;
+  auto_options.measure.min_seconds = options.profile_seconds;
+  AutoPlan planned = plan_auto(loaded, impl.graph, model, auto_options);
+  impl.auto_name = "auto(" + join(planned.devices) + ")";
+  if (std::string device = sole_device(planned.plan); !device.empty()) return open_on_device(impl, device, options);
+  impl.plan_executor = std::make_unique<PlanExecutor>(impl.graph, planned.plan, device_options_of(options));
+  impl.inputs = impl.plan_executor->inputs();
+  impl.outputs = impl.plan_executor->outputs();
+}
+
+static void open_on_device(Session::Impl& impl, const std::string& device, const SessionOptions& options) {
+  DeviceOptions device_options = device_options_of(options);
+  impl.device = create_device(device, device_options);
+  impl.segment = whole_graph_segment(impl.graph);
+  impl.executable = impl.device->compile(impl.segment);
+  for (int id : impl.graph.inputs) impl.inputs.push_back(spec_of(impl.graph.value(id)));
+  for (int id : impl.graph.outputs) impl.outputs.push_back(spec_of(impl.graph.value(id)));
+  if (impl.device->info().kind != DeviceKind::Host) {
+    for (int id : impl.segment.inputs) {
+      impl.device_inputs.push_back(impl.device->allocate(value_bytes(impl.graph.value(id))));
+      impl.staged_inputs.push_back(impl.device->allocate_host(value_bytes(impl.graph.value(id))));
     }
-    for (int id : impl->segment.outputs) {
-      impl->device_outputs.push_back(impl->device->allocate(value_bytes(impl->graph.value(id))));
-      impl->staged_outputs.push_back(impl->device->allocate_host(value_bytes(impl->graph.value(id))));
+    for (int id : impl.segment.outputs) {
+      impl.device_outputs.push_back(impl.device->allocate(value_bytes(impl.graph.value(id))));
+      impl.staged_outputs.push_back(impl.device->allocate_host(value_bytes(impl.graph.value(id))));
     }
   }
+}
+
+Session Session::open(const std::string& model, const SessionOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  Graph loaded = load_model(model);
+  impl->graph = loaded;
+  PrepareOptions prepare;
+  prepare.batch = options.batch;
+  prepare.optimize = options.optimize;
+  prepare_graph(impl->graph, prepare);
+  if (options.device == "auto") {
+    open_auto(*impl, loaded, model, options);
+    return Session(std::move(impl));
+  }
+  open_on_device(*impl, options.device, options);
   return Session(std::move(impl));
 }
 
 const std::vector<TensorSpec>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorSpec>& Session::outputs() const { return impl_->outputs; }
-const std::string& Session::device_name() const { return impl_->device->name(); }
+const std::string& Session::device_name() const {
+  return impl_->auto_name.empty() ? impl_->device->name() : impl_->auto_name;
+}
 
 static void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor>& given) {
   if (given.size() != specs.size())
@@ -134,9 +198,14 @@ static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& 
   return results;
 }
 
-std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) { return execute(*impl_, inputs, nullptr); }
+std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
+  if (impl_->plan_executor) return impl_->plan_executor->run(inputs);
+  return execute(*impl_, inputs, nullptr);
+}
 
 std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers) {
+  if (impl_->plan_executor)
+    fail(ErrorKind::Unsupported, "per-layer times are not available on the auto device (" + impl_->auto_name + ")");
   std::vector<NodeTime> times;
   auto results = execute(*impl_, inputs, &times);
   layers.clear();

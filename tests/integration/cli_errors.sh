@@ -82,6 +82,11 @@ expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plan.json"
 expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plans.json" --batch 2
 expect_error "invalid input" "$tandem" run lenet5 --plan "$work/corrupt.onnx"
 expect_error "has no node" "$tandem" run alexnet --plan "$work/plan.json"
+expect_success "latency with the auto plan" "$tandem" run lenet5 --device auto --devices cpu:0,cpu:1 \
+  --profile "$work/auto.json"
+expect_success "auto(cpu:0,cpu:1)" "$tandem" bench lenet5 --device auto --devices cpu:0,cpu:1 --profile "$work/auto.json" \
+  --repeats 20
+expect_error "unknown device" "$tandem" run lenet5 --device auto --devices cpu,tpu --profile "$work/auto.json"
 expect_error "unknown device" "$tandem" plan lenet5 --devices cpu,tpu -p "$work/predictor.json" -o "$work/x.json"
 expect_error "strategy" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" --strategy magic \
   -o "$work/x.json"

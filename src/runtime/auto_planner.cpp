@@ -1,0 +1,118 @@
+// The "auto" device (auto_planner.h): complete the profile cache for this model on
+// the usable devices, fit a predictor, build the cost table and place.
+#include "runtime/auto_planner.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "backends/registry.h"
+#include "plan/cost_table.h"
+#include "predict/predictor.h"
+#include "profile/fingerprint.h"
+#include "profile/profile_cache.h"
+#include "tandem/error.h"
+
+namespace tandem {
+
+namespace {
+
+void note(const std::string& message) { std::fprintf(stderr, "%s\n", message.c_str()); }
+
+Profile open_cache(const std::string& path) {
+  std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  std::vector<std::string> notes;
+  try {
+    Profile profile = open_profile_cache(path, false, notes);
+    for (const std::string& n : notes) note(n);
+    return profile;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::InvalidInput) throw;
+    fail(e.kind(), std::string(e.what()) + " (remove it, or name another profile cache, to start a new one)");
+  }
+}
+
+// Adds the device's host links when it has some and the cache has none; true if added.
+bool complete_links(Profile& profile, Device& device, const AutoOptions& options) {
+  if (!has_link(device) || has_links(profile, device.name())) return false;
+  note("auto: timing copies between host and " + device.name());
+  put_links(profile, device.name(), profile_links(device, options.links));
+  return true;
+}
+
+// Adds the model's run on the device when the cache lacks it; true if added. A model
+// the device cannot compile is left unmeasured (the cost table marks what it cannot run).
+bool complete_run(Profile& profile, Device& device, const Graph& loaded, const std::string& key,
+                  const AutoOptions& options) {
+  if (find_run(profile, key, device.name(), options.batch, options.load)) return false;
+  note("auto: profiling " + key + " on " + device.name() + " at batch " + std::to_string(options.batch));
+  try {
+    NodeProfiler profiler(loaded, key, device, options.batch);
+    put_run(profile, profiler.measure(options.load, options.measure));
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Unsupported) throw;
+    note("auto: not profiled on " + device.name() + ": " + e.what());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string default_profile_path() {
+  if (const char* cache = std::getenv("TANDEM_CACHE"); cache && *cache) return cache;
+  if (const char* home = std::getenv("HOME"); home && *home) return std::string(home) + "/.cache/tandem/profile.json";
+  return "tandem-profile.json";
+}
+
+std::vector<std::unique_ptr<Device>> usable_devices(const std::vector<std::string>& names,
+                                                    const DeviceOptions& options) {
+  std::vector<BackendStatus> backends = list_backends();
+  std::vector<std::unique_ptr<Device>> devices;
+  for (const std::string& name : names) {
+    std::string backend = name.substr(0, name.find(':'));
+    auto status = std::find_if(backends.begin(), backends.end(),
+                               [&](const BackendStatus& b) { return b.name == backend; });
+    if (status != backends.end() && !status->usable) {
+      note("skipping " + name + ": not usable here (" + status->detail + ")");
+      continue;
+    }
+    devices.push_back(create_device(name, options));
+  }
+  if (devices.empty()) fail(ErrorKind::InvalidInput, "none of the listed devices is usable here");
+  return devices;
+}
+
+AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string& model, const AutoOptions& options) {
+  AutoPlan result;
+  std::string path = options.profile_path.empty() ? default_profile_path() : options.profile_path;
+  DeviceOptions device_options;
+  device_options.threads = options.threads;
+  std::vector<std::unique_ptr<Device>> devices = usable_devices(options.devices, device_options);
+  Profile profile = open_cache(path);
+  std::string key = model_key(model);
+  for (auto& device : devices) {
+    result.devices.push_back(device->name());
+    std::string message = refresh_fingerprint(profile, fingerprint_of(*device));
+    if (!message.empty()) note(message);
+    result.links_measured += complete_links(profile, *device, options) ? 1 : 0;
+    result.runs_measured += complete_run(profile, *device, loaded, key, options) ? 1 : 0;
+  }
+  if (result.runs_measured + result.links_measured > 0) write_profile(profile, path);
+  devices.clear();
+  result.predictor_source = "profile " + path;
+  CostOptions cost_options;
+  cost_options.threads = options.threads;
+  cost_options.load = options.load;
+  cost_options.predictor_path = result.predictor_source;
+  CostTable costs = cost_table(prepared, Predictor::fit(profile), result.devices, cost_options);
+  result.plan = place_layers(prepared, costs, options.place);
+  result.plan.model = model;
+  result.plan.batch = options.batch;
+  return result;
+}
+
+}  // namespace tandem

@@ -1,0 +1,53 @@
+// The "auto" device: plan a model across several devices from measurements kept in a
+// profile cache. For the listed devices usable here, the profile is completed with
+// what it lacks for this model and batch (node times, host links; unchanged
+// fingerprints keep old measurements), a Predictor is fitted to it, and the graph is
+// placed on the devices from the predicted cost table.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "backends/device.h"
+#include "plan/place.h"
+#include "plan/plan.h"
+#include "profile/link_profiler.h"
+#include "profile/node_profiler.h"
+
+namespace tandem {
+
+struct AutoOptions {
+  std::vector<std::string> devices{"cpu", "cuda"};  // unusable ones are dropped
+  std::string profile_path;  // the cache file; "": default_profile_path()
+  int64_t batch = 1;         // the batch the prepared graph was prepared at
+  int threads = 0;           // CPU threads of the devices; 0: all cores
+  double load = 0;           // extra CPU load to profile and plan for, 0..1
+  PlaceOptions place;
+  MeasureOptions measure;    // for the runs the cache lacks
+  LinkOptions links;         // for the links the cache lacks
+};
+
+struct AutoPlan {
+  Plan plan;                         // model and batch filled in
+  std::vector<std::string> devices;  // the usable devices planned across
+  std::string predictor_source;      // the profile the predictor was fitted from
+  int runs_measured = 0;             // profile runs added to the cache
+  int links_measured = 0;            // devices whose links were added to the cache
+};
+
+// $TANDEM_CACHE when set, else ~/.cache/tandem/profile.json (./tandem-profile.json
+// without a home directory).
+std::string default_profile_path();
+
+// The listed devices usable here, created with `options`; the others are dropped
+// with a message on stderr. Throws InvalidInput when none is left.
+std::vector<std::unique_ptr<Device>> usable_devices(const std::vector<std::string>& names,
+                                                    const DeviceOptions& options = {});
+
+// `loaded` is the model as loaded (load_model), `prepared` the same graph prepared at
+// options.batch that the plan is made for and executed on; `model` is its name as
+// given (a zoo name or an ONNX path). Writes the completed profile to the cache file.
+AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string& model, const AutoOptions& options);
+
+}  // namespace tandem

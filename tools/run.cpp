@@ -16,6 +16,7 @@
 #include "plan/place.h"
 #include "plan/plan_file.h"
 #include "runtime/auto_planner.h"
+#include "runtime/graph_io.h"
 #include "runtime/plan_executor.h"
 
 namespace tandem::cli {
@@ -102,10 +103,7 @@ Graph prepared(const Graph& loaded, int64_t batch, bool optimize) {
   return graph;
 }
 
-int64_t batch_of(const Graph& graph) {
-  if (graph.inputs.empty() || graph.value(graph.inputs[0]).shape.empty()) return 1;
-  return graph.value(graph.inputs[0]).shape[0];
-}
+
 
 void print_segment_times(const Graph& graph, const PlanExecutor& executor) {
   std::vector<std::vector<std::string>> rows = {{"#", "device", "nodes", "first", "last", "time"}};

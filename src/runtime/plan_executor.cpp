@@ -15,6 +15,7 @@
 
 #include "backends/registry.h"
 #include "plan/plan_file.h"
+#include "runtime/graph_io.h"
 
 namespace tandem {
 
@@ -25,10 +26,6 @@ using Clock = std::chrono::steady_clock;
 double microseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
-
-size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
-
-TensorSpec spec_of(const Value& v) { return {v.name, v.dtype, v.shape}; }
 
 // Where one boundary value lives: its producer's device, a buffer on every device
 // that holds it, and a host copy when it leaves its device.
@@ -210,20 +207,6 @@ void build(Impl& s, const Plan& plan, const DeviceOptions& options) {
   s.times.segment_us.assign(s.segments.size(), 0.0);
 }
 
-void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor>& given) {
-  if (given.size() != specs.size())
-    fail(ErrorKind::InvalidInput, "model takes " + std::to_string(specs.size()) + " input(s), " +
-                                      std::to_string(given.size()) + " given");
-  for (size_t i = 0; i < specs.size(); ++i) {
-    if (given[i].dtype() != specs[i].dtype)
-      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must be " + dtype_name(specs[i].dtype) +
-                                        ", got " + dtype_name(given[i].dtype()));
-    if (given[i].shape() != specs[i].shape)
-      fail(ErrorKind::InvalidInput, "input '" + specs[i].name + "' must have shape " + shape_str(specs[i].shape) +
-                                        ", got " + shape_str(given[i].shape()));
-  }
-}
-
 // Copies the segment's inputs produced on other devices (or graph inputs) from host
 // staging into this device's buffers, each once per run, after their events.
 void bring_inputs(Impl& s, int d, const CompiledSegment& c, Handoff& handoff, std::set<int>& present) {
@@ -287,16 +270,6 @@ void run_workers(Impl& s, Handoff& handoff) {
       for (auto& device : s.devices) device->synchronize();
       std::rethrow_exception(error);
     }
-}
-
-// Graph outputs that no node computes: constants, or graph inputs passed through.
-void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results) {
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    const Value& v = g.value(g.outputs[k]);
-    auto input = std::find(g.inputs.begin(), g.inputs.end(), g.outputs[k]);
-    if (v.is_constant()) results[k] = v.data->clone();
-    else if (input != g.inputs.end()) results[k] = inputs.at(static_cast<size_t>(input - g.inputs.begin())).clone();
-  }
 }
 
 std::vector<Tensor> execute(Impl& s, const std::vector<Tensor>& inputs) {

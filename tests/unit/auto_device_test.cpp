@@ -12,21 +12,14 @@
 #include "backends/registry.h"
 #include "profile/profile.h"
 #include "runtime/auto_planner.h"
+#include "op_test_util.h"
 #include "tandem/session.h"
 
 namespace tandem {
 namespace {
 
 std::vector<Tensor> seeded_inputs(const std::vector<TensorSpec>& specs) {
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<Tensor> inputs;
-  for (const TensorSpec& spec : specs) {
-    Tensor t(DType::f32, spec.shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform(rng);
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
+  return test_util::seeded_inputs(specs, 11);
 }
 
 void expect_near(const std::vector<Tensor>& got, const std::vector<Tensor>& want) {

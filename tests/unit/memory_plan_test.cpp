@@ -12,7 +12,9 @@ TEST(MemoryPlan, LiveBuffersDoNotOverlapAndDeadOnesAreReused) {
     for (size_t j = i + 1; j < buffers.size(); ++j) {
       bool live_together = buffers[i].first_step <= buffers[j].last_step && buffers[j].first_step <= buffers[i].last_step;
       bool disjoint = plan.offsets[i] + buffers[i].bytes <= plan.offsets[j] || plan.offsets[j] + buffers[j].bytes <= plan.offsets[i];
-      if (live_together) EXPECT_TRUE(disjoint) << i << " and " << j;
+      if (live_together) {
+        EXPECT_TRUE(disjoint) << i << " and " << j;
+      }
     }
   EXPECT_EQ(plan.offsets[0], plan.offsets[2]);  // 0 is dead when 2 is written
   EXPECT_LT(plan.total_bytes, 3000u);

@@ -14,6 +14,7 @@
 #include "backends/device.h"
 #include "ir/graph.h"
 #include "ops/op.h"
+#include "tandem/session.h"
 
 namespace tandem::test_util {
 
@@ -29,6 +30,19 @@ inline Tensor random_tensor(const Shape& shape, std::mt19937& rng, float low = -
   float* p = t.data<float>();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = dist(rng);
   return t;
+}
+
+// Seeded uniform [-1, 1) float tensors matching a model's input specs.
+inline std::vector<Tensor> seeded_inputs(const std::vector<TensorSpec>& specs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<Tensor> inputs;
+  for (const TensorSpec& spec : specs) {
+    Tensor t(DType::f32, spec.shape);
+    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform(rng);
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
 }
 
 // Builds a graph node by node; graph inputs get seeded random feeds.

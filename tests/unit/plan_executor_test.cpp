@@ -13,6 +13,7 @@
 #include "ir/prepare.h"
 #include "plan/plan.h"
 #include "runtime/plan_executor.h"
+#include "op_test_util.h"
 #include "tandem/session.h"
 
 namespace tandem {
@@ -25,15 +26,7 @@ struct Reference {
 };
 
 std::vector<Tensor> seeded_inputs(const std::vector<TensorSpec>& specs) {
-  std::mt19937_64 rng(7);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<Tensor> inputs;
-  for (const TensorSpec& spec : specs) {
-    Tensor t(DType::f32, spec.shape);
-    for (int64_t i = 0; i < t.numel(); ++i) t.data<float>()[i] = uniform(rng);
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
+  return test_util::seeded_inputs(specs, 7);
 }
 
 Reference reference_of(const std::string& model, int64_t batch) {

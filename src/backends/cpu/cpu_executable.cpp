@@ -75,21 +75,16 @@ class CpuExecutable : public Executable {
 
  private:
   void plan_arena() {
-    std::vector<size_t> ids;
-    std::vector<BufferLifetime> requests;
-    for (size_t i = 0; i < c_.buffers.size(); ++i) {
-      const Buffer& b = c_.buffers[i];
-      if (b.kind != BufferKind::Arena) continue;
-      ids.push_back(i);
-      requests.push_back({b.bytes, b.first_step == INT_MAX ? 0 : b.first_step, std::max(b.last_step, 0)});
-    }
-    MemoryPlan plan = plan_memory(requests);
-    arena_ = Tensor(DType::u8, {static_cast<int64_t>(plan.total_bytes)});
+    ArenaLayout layout =
+        layout_arena(c_.buffers, [](const Buffer& b) { return b.kind == BufferKind::Arena; }, 64);
+    arena_ = Tensor(DType::u8, {static_cast<int64_t>(layout.total_bytes)});
     ctx_.ptrs.assign(c_.buffers.size(), nullptr);
-    for (size_t k = 0; k < ids.size(); ++k) ctx_.ptrs[ids[k]] = static_cast<std::byte*>(arena_.raw()) + plan.offsets[k];
-    for (size_t i = 0; i < c_.buffers.size(); ++i)
+    for (size_t i = 0; i < c_.buffers.size(); ++i) {
+      if (layout.offsets[i] != kNotInArena) ctx_.ptrs[i] = static_cast<std::byte*>(arena_.raw()) + layout.offsets[i];
       if (c_.buffers[i].kind == BufferKind::Fixed) ctx_.ptrs[i] = c_.buffers[i].fixed;
+    }
   }
+
 
   void bind_caller_buffers(const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {
     for (size_t i = 0; i < inputs.size(); ++i)

@@ -87,21 +87,16 @@ class CudaExecutable : public Executable {
 
  private:
   void plan_arena() {
-    std::vector<size_t> ids;
-    std::vector<BufferLifetime> requests;
-    for (size_t i = 0; i < c_.buffers.size(); ++i) {
-      const Buffer& b = c_.buffers[i];
-      if (b.kind != BufferKind::Arena) continue;
-      ids.push_back(i);
-      requests.push_back({b.bytes, b.first_step == INT_MAX ? 0 : b.first_step, std::max(b.last_step, 0)});
-    }
-    MemoryPlan plan = plan_memory(requests, kArenaAlignment);
-    arena_ = DeviceMemory(*c_.context, plan.total_bytes, "activation arena of a compiled segment");
+    ArenaLayout layout =
+        layout_arena(c_.buffers, [](const Buffer& b) { return b.kind == BufferKind::Arena; }, kArenaAlignment);
+    arena_ = DeviceMemory(*c_.context, layout.total_bytes, "activation arena of a compiled segment");
     ctx_.ptrs.assign(c_.buffers.size(), nullptr);
-    for (size_t k = 0; k < ids.size(); ++k) ctx_.ptrs[ids[k]] = arena_.get() + plan.offsets[k];
-    for (size_t i = 0; i < c_.buffers.size(); ++i)
+    for (size_t i = 0; i < c_.buffers.size(); ++i) {
+      if (layout.offsets[i] != kNotInArena) ctx_.ptrs[i] = arena_.get() + layout.offsets[i];
       if (c_.buffers[i].kind == BufferKind::Fixed) ctx_.ptrs[i] = c_.buffers[i].fixed;
+    }
   }
+
 
   // Points the caller's buffers; returns them as the key of the captured graph.
   std::vector<std::byte*> bind_caller_buffers(const std::vector<const void*>& inputs, const std::vector<void*>& outputs) {

@@ -1,0 +1,22 @@
+// What every way of running a prepared graph shares at its boundary: the specs of its
+// inputs and outputs, the checks of given host inputs, and the outputs no node
+// computes (constants, inputs passed through). Used by Session and PlanExecutor.
+#pragma once
+#include <vector>
+
+#include "ir/graph.h"
+#include "tandem/session.h"
+
+namespace tandem {
+
+size_t value_bytes(const Value& v);
+TensorSpec spec_of(const Value& v);
+// Dim 0 of the first input (1 when there is none).
+int64_t batch_of(const Graph& graph);
+// Throws Error(InvalidInput) unless `given` matches `specs` in count, dtype and shape.
+void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor>& given);
+// Fills results[k] for graph outputs that no node computes: constants, or graph
+// inputs passed through.
+void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results);
+
+}  // namespace tandem

@@ -179,7 +179,7 @@ void run_auto(const RunArgs& args) {
   options.devices = args.devices;
   options.profile_path = args.profile;
   options.batch = batch_of(graph);
-  options.threads = args.threads;
+  options.device.threads = args.threads;
   AutoPlan planned = plan_auto(loaded, graph, args.model, options);
   print_auto_plan(graph, planned);
   execute_plan(graph, planned.plan, args, "the auto plan");

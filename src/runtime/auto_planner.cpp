@@ -89,9 +89,7 @@ std::vector<std::unique_ptr<Device>> usable_devices(const std::vector<std::strin
 AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string& model, const AutoOptions& options) {
   AutoPlan result;
   std::string path = options.profile_path.empty() ? default_profile_path() : options.profile_path;
-  DeviceOptions device_options;
-  device_options.threads = options.threads;
-  std::vector<std::unique_ptr<Device>> devices = usable_devices(options.devices, device_options);
+  std::vector<std::unique_ptr<Device>> devices = usable_devices(options.devices, options.device);
   Profile profile = open_cache(path);
   std::string key = model_key(model);
   for (auto& device : devices) {
@@ -105,11 +103,12 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
   devices.clear();
   result.predictor_source = "profile " + path;
   CostOptions cost_options;
-  cost_options.threads = options.threads;
+  cost_options.threads = options.device.threads;
   cost_options.load = options.load;
   cost_options.predictor_path = result.predictor_source;
-  CostTable costs = cost_table(prepared, Predictor::fit(profile), result.devices, cost_options);
-  result.plan = place_layers(prepared, costs, options.place);
+  result.predictor = std::make_shared<const Predictor>(Predictor::fit(profile));
+  result.costs = cost_table(prepared, *result.predictor, result.devices, cost_options);
+  result.plan = place_layers(prepared, result.costs, options.place);
   result.plan.model = model;
   result.plan.batch = options.batch;
   return result;

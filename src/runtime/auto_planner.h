@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "backends/device.h"
+#include "plan/cost_table.h"
 #include "plan/place.h"
 #include "plan/plan.h"
+#include "predict/predictor.h"
 #include "profile/link_profiler.h"
 #include "profile/node_profiler.h"
 
@@ -21,7 +23,7 @@ struct AutoOptions {
   std::vector<std::string> devices{"cpu", "cuda"};  // unusable ones are dropped
   std::string profile_path;  // the cache file; "": default_profile_path()
   int64_t batch = 1;         // the batch the prepared graph was prepared at
-  int threads = 0;           // CPU threads of the devices; 0: all cores
+  DeviceOptions device;      // how the devices are created: threads (0: all cores), pinned cores, GPU flags
   double load = 0;           // extra CPU load to profile and plan for, 0..1
   PlaceOptions place;
   MeasureOptions measure;    // for the runs the cache lacks
@@ -30,6 +32,8 @@ struct AutoOptions {
 
 struct AutoPlan {
   Plan plan;                         // model and batch filled in
+  CostTable costs;                   // what the plan was placed from
+  std::shared_ptr<const Predictor> predictor;  // fitted to the profile, for re-planning
   std::vector<std::string> devices;  // the usable devices planned across
   std::string predictor_source;      // the profile the predictor was fitted from
   int runs_measured = 0;             // profile runs added to the cache

@@ -78,7 +78,7 @@ static void open_auto(Session::Impl& impl, const Graph& loaded, const std::strin
   auto_options.devices = options.devices;
   auto_options.profile_path = options.profile;
   auto_options.batch = batch_of(impl.graph);
-  auto_options.threads = options.threads;
+  auto_options.device = device_options_of(options);
   auto_options.measure.repeats = options.profile_repeats;
   auto_options.measure.min_seconds = options.profile_seconds;
   AutoPlan planned = plan_auto(loaded, impl.graph, model, auto_options);

@@ -1,7 +1,7 @@
 // `tandem bench MODEL...`: end-to-end latency distribution (median, p10, p90; host
 // tensors in and out) over repeated runs after warm-up, per model; optionally as JSON
 // for scripts. `--device auto` plans across --devices once (auto_planner.h) and times
-// that plan end to end like any device.
+// that plan end to end like any device. `--compare` is bench_compare.cpp.
 #include <chrono>
 #include <fstream>
 
@@ -17,15 +17,11 @@ namespace tandem::cli {
 
 namespace {
 
-struct BenchArgs {
-  std::vector<std::string> models;
-  std::string device = "cpu", json, profile;
-  std::vector<std::string> devices{"cpu", "cuda"};  // --device auto
-  int64_t batch = 1;
-  int threads = 0, warmup = 3, repeats = 0;
-  double seconds = 1.0;
-  GpuFlags gpu;
-};
+// The one batch size of plain bench.
+int64_t single_batch(const BenchArgs& args) {
+  if (args.batches.size() > 1) fail(ErrorKind::InvalidInput, "--batch takes one size without --compare");
+  return args.batches.empty() ? 1 : args.batches.front();
+}
 
 struct BenchResult {
   std::string model;
@@ -35,7 +31,7 @@ struct BenchResult {
 };
 
 BenchResult bench_one(const std::string& model, const BenchArgs& args) {
-  SessionOptions options = session_options(args.device, args.threads, args.batch, true, args.gpu);
+  SessionOptions options = session_options(args.device, args.threads, single_batch(args), true, args.gpu);
   options.devices = args.devices;
   options.profile = args.profile;
   Session session = Session::open(model, options);
@@ -69,9 +65,9 @@ void bench(const BenchArgs& args) {
   for (const std::string& model : args.models) {
     BenchResult r = bench_one(model, args);
     session_device = r.device;
-    rows.push_back({model, r.device, std::to_string(args.batch), format_us(r.stats.median), format_us(r.stats.p10),
+    rows.push_back({model, r.device, std::to_string(single_batch(args)), format_us(r.stats.median), format_us(r.stats.p10),
                     format_us(r.stats.p90), std::to_string(r.repeats)});
-    results.push_back({{"model", model}, {"device", args.device}, {"batch", args.batch}, {"threads", args.threads},
+    results.push_back({{"model", model}, {"device", args.device}, {"batch", single_batch(args)}, {"threads", args.threads},
                        {"tf32", args.gpu.tf32}, {"cuda_graphs", !args.gpu.no_cuda_graphs},
                        {"median_us", r.stats.median}, {"p10_us", r.stats.p10}, {"p90_us", r.stats.p90},
                        {"repeats", r.repeats}});
@@ -98,14 +94,17 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--profile", args.profile,
                   "--device auto: profile cache file (default $TANDEM_CACHE or ~/.cache/tandem/profile.json)");
-  cmd->add_option("--batch", args.batch, "Batch size (default 1)");
+  cmd->add_option("--batch", args.batches, "Batch size (default 1); with --compare a list (default 1,4,16,64)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
   cmd->add_option("--warmup", args.warmup, "Warm-up runs (default 3)");
   cmd->add_option("--repeats", args.repeats, "Timed runs (default: at least 10 and 1 s, at most 1000)");
   cmd->add_option("--seconds", args.seconds, "Minimum timed seconds when --repeats is not given");
   cmd->add_option("--json", args.json, "Also write the results as JSON");
   add_gpu_flags(*cmd, args.gpu);
-  cmd->callback([] { bench(args); });
+  add_bench_compare_options(*cmd, args);
+  cmd->callback([] { args.compare.empty() ? bench(args) : bench_compare(args); });
 }
 
 }  // namespace tandem::cli

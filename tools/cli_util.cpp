@@ -8,6 +8,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "backends/registry.h"
+#include "core/cores.h"
+
 namespace tandem::cli {
 
 void add_gpu_flags(CLI::App& command, GpuFlags& flags) {
@@ -15,6 +18,33 @@ void add_gpu_flags(CLI::App& command, GpuFlags& flags) {
                    "cuda: allow TF32 tensor-core math in convolutions and matrix products (default: strict float32)");
   command.add_flag("--no-cuda-graphs", flags.no_cuda_graphs,
                    "cuda: launch every step each run instead of replaying a captured CUDA graph");
+}
+
+void add_core_flags(CLI::App& command, CoreFlags& flags) {
+  command.add_flag("--split-cores", flags.split,
+                   "Give the CPU devices among --devices disjoint equal shares of the cores (pinned threads)");
+  command.add_option("--cores", flags.pins, "Pin a CPU device to cores, e.g. --cores cpu:1=2-3 (repeatable)");
+}
+
+std::map<std::string, std::vector<int>> pinned_cores(const CoreFlags& flags, const std::vector<std::string>& devices) {
+  std::map<std::string, std::vector<int>> cores;
+  if (flags.split) {
+    std::vector<std::string> host;
+    for (const std::string& d : devices)
+      if (is_host_device_name(d) && d != "reference") host.push_back(d);
+    cores = split_cores(host);
+  }
+  for (const std::string& pin : flags.pins) {
+    size_t equals = pin.find('=');
+    if (equals == std::string::npos) fail(ErrorKind::InvalidInput, "--cores " + pin + ": expected DEVICE=CORES, e.g. cpu:1=2-3");
+    std::string device = pin.substr(0, equals);
+    if (std::find(devices.begin(), devices.end(), device) == devices.end())
+      fail(ErrorKind::InvalidInput, "--cores " + pin + ": " + device + " is not among the devices");
+    if (!is_host_device_name(device) || device == "reference")
+      fail(ErrorKind::InvalidInput, "--cores " + pin + ": only cpu devices can be pinned to cores");
+    cores[device] = parse_core_list(pin.substr(equals + 1));
+  }
+  return cores;
 }
 
 SessionOptions session_options(const std::string& device, int threads, int64_t batch, bool optimize,

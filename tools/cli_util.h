@@ -1,6 +1,7 @@
 // Shared helpers of the CLI: formatting, random inputs, tables, timing statistics,
-// and the GPU flags that run and bench share.
+// the GPU flags that run and bench share, and the core pinning flags.
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,18 @@ void add_gpu_flags(CLI::App& command, GpuFlags& flags);
 // The session options for a device, thread count and batch with these flags.
 SessionOptions session_options(const std::string& device, int threads, int64_t batch, bool optimize,
                                const GpuFlags& flags);
+
+// --split-cores and --cores DEVICE=LIST: CPU device instances pinned to cores of
+// their own, so that they compute side by side instead of sharing every core.
+struct CoreFlags {
+  bool split = false;
+  std::vector<std::string> pins;  // "cpu:1=2-3"
+};
+void add_core_flags(CLI::App& command, CoreFlags& flags);
+// The cores of each host device among `devices` (DeviceOptions::cores): equal
+// disjoint shares with --split-cores, then the --cores pins. Throws InvalidInput for
+// a malformed pin or a device not in `devices`.
+std::map<std::string, std::vector<int>> pinned_cores(const CoreFlags& flags, const std::vector<std::string>& devices);
 
 std::string format_flops(double flops);        // "1.82 GFLOP"
 std::string format_bytes(double bytes);        // "3.1 MB"

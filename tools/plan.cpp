@@ -32,6 +32,7 @@ struct PlanArgs {
   double load_percent = 0;
   int threads = 0;
   bool explain = false;
+  CoreFlags cores;
 };
 
 // One batch size: its prepared graph, costs and plan.
@@ -66,12 +67,18 @@ void note_unprofiled_devices(const PlanArgs& args, const Predictor& predictor) {
 BatchPlan plan_batch(const PlanArgs& args, const Graph& loaded, const Predictor& predictor, int64_t batch) {
   BatchPlan b{loaded, {}, {}};
   prepare_graph(b.graph, PrepareOptions{batch, {}, true});
-  b.costs = cost_table(b.graph, predictor, args.devices, CostOptions{args.threads, args.load_percent / 100, args.predictor});
+  CostOptions cost_options;
+  cost_options.threads = args.threads;
+  cost_options.load = args.load_percent / 100;
+  cost_options.predictor_path = args.predictor;
+  cost_options.cores = pinned_cores(args.cores, args.devices);
+  b.costs = cost_table(b.graph, predictor, args.devices, cost_options);
   PlaceOptions options;
   options.strategy = args.strategy;
   b.plan = place_layers(b.graph, b.costs, options);
   b.plan.model = args.model;
   b.plan.batch = batch;
+  b.plan.cores = cost_options.cores;
   return b;
 }
 
@@ -182,6 +189,7 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("-o,--output", args.output, "Plan file to write (a plan table for several batch sizes)");
   cmd->add_option("--svg", args.svg, "Timeline and placed graph as SVG (FILE-bN.svg per batch for several)");
   cmd->add_flag("--explain", args.explain, "Per layer: device, predicted time on each device, copies and why");
+  add_core_flags(*cmd, args.cores);
   cmd->callback([] { run(args); });
 }
 

@@ -34,6 +34,7 @@ struct ProfileArgs {
   MeasureOptions measure;
   std::string output;
   bool force = false;
+  CoreFlags cores;
 };
 
 struct Config {
@@ -90,7 +91,9 @@ class ProfileCommand {
 
   void run() {
     check_args();
-    devices_ = usable_devices(args_.devices);
+    DeviceOptions options;
+    options.cores = pinned_cores(args_.cores, args_.devices);
+    devices_ = usable_devices(args_.devices, options);
     check_writable(args_.output, "profile");
     std::vector<std::string> notes;
     try {
@@ -290,6 +293,7 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--warmup", args.measure.warmup, "Untimed runs first (default 2)");
   cmd->add_option("-o,--output", args.output, "Profile file (JSON); existing runs are reused")->required();
   cmd->add_flag("--force", args.force, "Measure again what the profile already holds");
+  add_core_flags(*cmd, args.cores);
   cmd->callback([] { ProfileCommand(args).run(); });
 }
 

@@ -33,6 +33,7 @@ struct RunArgs {
   int layer_runs = 5;
   bool no_optimize = false;
   GpuFlags gpu;
+  CoreFlags cores;
 };
 
 void print_summary(const TensorSpec& spec, const Tensor& t) {
@@ -82,8 +83,9 @@ void print_layers(Session& session, const std::vector<Tensor>& inputs, int runs)
 }
 
 void run(const RunArgs& args) {
-  Session session = Session::open(args.model, session_options(args.device, args.threads, args.batch,
-                                                               !args.no_optimize, args.gpu));
+  SessionOptions options = session_options(args.device, args.threads, args.batch, !args.no_optimize, args.gpu);
+  options.cores = pinned_cores(args.cores, {args.device});
+  Session session = Session::open(args.model, options);
   std::vector<Tensor> inputs = load_inputs(session, args);
   auto start = std::chrono::steady_clock::now();
   std::vector<Tensor> outputs = session.run(inputs);
@@ -125,6 +127,7 @@ void execute_plan(const Graph& graph, const Plan& plan, const RunArgs& args, con
   options.threads = args.threads;
   options.tf32 = args.gpu.tf32;
   options.graphs = !args.gpu.no_cuda_graphs;
+  options.cores = pinned_cores(args.cores, plan.devices);
   PlanExecutor executor(graph, plan, options);
   std::vector<Tensor> inputs;
   for (const std::string& path : args.inputs) inputs.push_back(read_npy(path));
@@ -180,6 +183,7 @@ void run_auto(const RunArgs& args) {
   options.profile_path = args.profile;
   options.batch = batch_of(graph);
   options.device.threads = args.threads;
+  options.device.cores = pinned_cores(args.cores, args.devices);
   AutoPlan planned = plan_auto(loaded, graph, args.model, options);
   print_auto_plan(graph, planned);
   execute_plan(graph, planned.plan, args, "the auto plan");
@@ -214,6 +218,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--layer-runs", args.layer_runs, "Profiled runs behind the per-layer medians (default 5)");
   cmd->add_flag("--no-optimize", args.no_optimize, "Skip graph fusion passes");
   add_gpu_flags(*cmd, args.gpu);
+  add_core_flags(*cmd, args.cores);
   cmd->callback([] { run_command(args); });
 }
 

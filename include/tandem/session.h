@@ -1,6 +1,7 @@
 // The public entry point: open a model (ONNX file or zoo name) on a device once,
 // then run it many times. Expected failures throw tandem::Error.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,6 +14,9 @@ namespace tandem {
 struct SessionOptions {
   std::string device = "cpu";  // "cpu", "reference", "cpu:1", "cuda", "cuda:1", ..., "auto"
   int threads = 0;             // 0: all cores
+  // CPU devices by name ("cpu", "cpu:1") pinned to cores of their own, e.g.
+  // {{"cpu:0", {0}}, {"cpu:1", {1}}}; a device not named runs unpinned.
+  std::map<std::string, std::vector<int>> cores;
   int64_t batch = 0;           // 0: the model's own batch size
   bool optimize = true;        // run the graph passes (fold BN, fuse activations...)
   bool tf32 = false;           // cuda: allow TF32 tensor-core math (default strict float32)
@@ -24,6 +28,10 @@ struct SessionOptions {
   std::string profile = "";     // the cache file; "": $TANDEM_CACHE or ~/.cache/tandem/profile.json
   int profile_repeats = 10;     // at least this many timed runs per missing measurement...
   double profile_seconds = 1.0;  // ...and at least this many seconds of them
+  // device "auto": re-plan between requests when a device's measured times stay more
+  // than drift_threshold (0.25: 25%) off the plan's predictions for 3 runs in a row.
+  bool replan = true;
+  double drift_threshold = 0.25;
 };
 
 struct TensorSpec {
@@ -50,6 +58,7 @@ class Session {
   const std::vector<TensorSpec>& inputs() const;
   const std::vector<TensorSpec>& outputs() const;
   const std::string& device_name() const;  // "auto(cpu,cuda)" for the auto device
+  int replans() const;                     // auto device: times re-planned so far (0 otherwise)
 
   // Inputs in the order of inputs(); shapes and dtypes must match exactly.
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);

@@ -3,6 +3,7 @@
 // (a run of nodes placed on it) into an Executable once, owns its memory and copies
 // to and from the host. Vendor headers never appear here.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,10 +62,17 @@ struct DeviceInfo {
   std::string description;  // CPU model, GPU name
   int threads = 1;
   TransferModel transfer;
+  // Host devices: the cores their threads are pinned to; empty: unpinned (any core).
+  // Two host devices whose cores overlap (or either is unpinned) share compute.
+  std::vector<int> cores;
 };
 
 struct DeviceOptions {
-  int threads = 0;          // 0: all cores
+  int threads = 0;          // 0: all cores (host devices pinned to cores: one thread per core)
+  // Host devices, by device name: the cores ("cpu:1" -> {1}) its threads are pinned
+  // to, so that two CPU device instances can own disjoint cores. A device not named
+  // here runs unpinned on all cores.
+  std::map<std::string, std::vector<int>> cores;
   bool tf32 = false;        // GPUs: allow TF32 tensor-core math (default strict float32)
   bool graphs = true;       // GPUs: capture compiled segments as CUDA graphs and replay them
   size_t workspace_limit = size_t{256} << 20;  // GPUs: most scratch bytes one algorithm may use

@@ -33,6 +33,10 @@ static int parse_index(const std::string& name, size_t colon) {
   return std::stoi(digits);
 }
 
+bool is_host_device_name(const std::string& name) {
+  return name == "reference" || name == "cpu" || name.rfind("cpu:", 0) == 0;
+}
+
 std::unique_ptr<Device> create_device(const std::string& name, const DeviceOptions& options) {
   if (name == "reference") return make_reference_device(options);
   if (name == "cpu") return make_cpu_device(-1, options);

@@ -21,6 +21,9 @@ std::vector<BackendStatus> list_backends();
 // "reference", "cpu", "cpu:N" (an independent CPU device instance with its own
 // memory and threads), "cuda" or "cuda:N" (a GPU). Throws Error(InvalidInput) for an unknown
 // or unusable device, saying why.
+// Whether the named device computes on the host's cores ("reference", "cpu", "cpu:N").
+bool is_host_device_name(const std::string& name);
+
 std::unique_ptr<Device> create_device(const std::string& name, const DeviceOptions& options = {});
 
 }  // namespace tandem

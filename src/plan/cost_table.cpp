@@ -3,11 +3,13 @@
 #include "plan/cost_table.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <set>
 #include <thread>
 
 #include "backends/registry.h"
+#include "core/cores.h"
 #include "ops/op.h"
 #include "profile/node_profiler.h"
 #include "tandem/error.h"
@@ -40,12 +42,50 @@ void check_devices(const std::vector<std::string>& devices) {
   }
 }
 
+double value_or(const std::map<std::string, double>& values, const std::string& key, double fallback) {
+  auto found = values.find(key);
+  return found == values.end() ? fallback : found->second;
+}
+
+void check_options(const CostOptions& options) {
+  auto check_load = [](double load) {
+    if (!(load >= 0 && load <= 1)) fail(ErrorKind::InvalidInput, "CPU load must be between 0 and 1 of the cores");
+  };
+  check_load(options.load);
+  for (const auto& [device, load] : options.device_load) check_load(load);
+  for (const auto& [device, scale] : options.calibration)
+    if (!(scale > 0 && std::isfinite(scale)))
+      fail(ErrorKind::InvalidInput, "calibration of " + device + " must be a positive number");
+}
+
+// Host devices whose cores overlap share one group (transitively); every other
+// device is a group of its own. Groups are numbered by their first device.
+std::vector<int> compute_groups(const std::vector<std::string>& devices, const CostOptions& options) {
+  auto cores_of = [&](const std::string& d) {
+    auto found = options.cores.find(d);
+    return found == options.cores.end() ? std::vector<int>{} : found->second;
+  };
+  std::vector<int> group(devices.size());
+  for (size_t d = 0; d < devices.size(); ++d) {
+    group[d] = static_cast<int>(d);
+    if (!is_host_device_name(devices[d])) continue;
+    for (size_t e = 0; e < d; ++e)
+      if (is_host_device_name(devices[e]) && cores_overlap(cores_of(devices[d]), cores_of(devices[e]))) {
+        int merged = group[e], absorbed = group[d];
+        for (size_t k = 0; k <= d; ++k)
+          if (group[k] == absorbed) group[k] = merged;
+      }
+  }
+  return group;
+}
+
 // The device itself where it can be created here (to ask it what it supports), else null.
-std::unique_ptr<Device> usable_device(const std::string& name, int threads) {
+std::unique_ptr<Device> usable_device(const std::string& name, const CostOptions& costs) {
   if (name.rfind("remote:", 0) == 0) return nullptr;
   try {
     DeviceOptions options;
-    options.threads = threads;
+    options.threads = costs.threads;
+    options.cores = costs.cores;
     return create_device(name, options);
   } catch (const Error&) {
     return nullptr;
@@ -54,6 +94,8 @@ std::unique_ptr<Device> usable_device(const std::string& name, int threads) {
 
 int threads_for(const Predictor& predictor, const std::string& device, const CostOptions& options) {
   if (options.threads > 0) return options.threads;
+  if (auto pinned = options.cores.find(device); pinned != options.cores.end() && !pinned->second.empty())
+    return static_cast<int>(pinned->second.size());
   const DeviceModels* models = predictor.device(device);
   if (models && models->threads > 0) return models->threads;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -63,7 +105,9 @@ int threads_for(const Predictor& predictor, const std::string& device, const Cos
 std::vector<double> device_column(const Graph& graph, const Predictor& predictor, const std::string& device,
                                   const CostOptions& options) {
   int threads = threads_for(predictor, device, options);
-  std::unique_ptr<Device> backend = usable_device(device, options.threads);
+  std::unique_ptr<Device> backend = usable_device(device, options);
+  const double load = value_or(options.device_load, device, options.load);
+  const double scale = value_or(options.calibration, device, 1.0);
   std::vector<double> column;
   for (const Node& node : graph.nodes) {
     bool supported = backend ? backend->supports(node, graph) : find_op(node.op) != nullptr;
@@ -74,8 +118,8 @@ std::vector<double> device_column(const Graph& graph, const Predictor& predictor
     } else {
       NodeFeatures f = node_features(node, graph);
       f.threads = threads;
-      f.load = options.load;
-      column.push_back(predictor.predict(f, device));
+      f.load = load;
+      column.push_back(predictor.predict(f, device) * scale);
     }
   }
   return column;
@@ -88,23 +132,24 @@ bool is_pure_view(const std::string& op) {
   return views.count(op) != 0;
 }
 
+// The predictor's copy model with its segments; a model without bandwidth is a fixed
+// cost whatever the size (bytes_per_us "infinite"), or free when that cost is 0.
 Link predicted_link(const Predictor& predictor, const std::string& device, const std::string& direction) {
-  double latency = predictor.predict_copy(device, direction, 0);
-  double per_large = predictor.predict_copy(device, direction, kLargeCopyBytes) - latency;
-  if (per_large <= 0) {
-    if (latency <= 0) return {};
-    return {latency, std::numeric_limits<double>::max()};  // a fixed cost, whatever the size
-  }
-  return {std::max(0.0, latency), kLargeCopyBytes / per_large};
+  LinkFit model = predictor.copy_model(device, direction);
+  Link link{model.latency_us, model.bytes_per_us, model.segments};
+  if (link.bytes_per_us > 0) return link;
+  if (model.time_us(kLargeCopyBytes) <= 0) return {};
+  link.bytes_per_us = std::numeric_limits<double>::max();
+  return link;
 }
 
 CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::vector<std::string>& devices,
                      const CostOptions& options) {
   check_devices(devices);
-  if (!(options.load >= 0 && options.load <= 1))
-    fail(ErrorKind::InvalidInput, "CPU load must be between 0 and 1 of the cores");
+  check_options(options);
   CostTable costs;
   costs.devices = devices;
+  costs.compute_group = compute_groups(devices, options);
   costs.source = options.predictor_path.empty() ? "predictor" : "predictor " + options.predictor_path;
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   for (size_t d = 0; d < devices.size(); ++d) {

@@ -6,22 +6,34 @@
 // (plan_file.h) so that users can inspect, edit, pin and replay them.
 #pragma once
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "ir/graph.h"
+#include "profile/link_model.h"
 
 namespace tandem {
 
 constexpr int kPlanVersion = 1;
 constexpr double kUnsupported = std::numeric_limits<double>::infinity();
 
-// time_us(bytes) = latency_us + bytes / bytes_per_us. A host-memory device that is
-// the host itself has a zero link.
+// A copy link: time_us(bytes) follows the piecewise model of its segments (one
+// latency + bytes/bandwidth line per size regime, profile/link_model.h), or the single
+// line latency_us + bytes / bytes_per_us when it has none. latency_us and bytes_per_us
+// are those of large copies. A host-memory device that is the host itself has a zero
+// link (bytes_per_us 0).
 struct Link {
+  Link() = default;
+  Link(double latency, double bandwidth, std::vector<LinkSegment> regimes = {})
+      : latency_us(latency), bytes_per_us(bandwidth), segments(std::move(regimes)) {}
   double latency_us = 0;
   double bytes_per_us = 0;  // 0: free (no copy needed)
-  double time_us(double bytes) const { return bytes_per_us > 0 ? latency_us + bytes / bytes_per_us : 0; }
+  std::vector<LinkSegment> segments;  // by from_bytes; empty: the single line
+  double time_us(double bytes) const {
+    if (bytes_per_us <= 0) return 0;
+    return segments.empty() ? latency_us + bytes / bytes_per_us : piecewise_time_us(segments, bytes);
+  }
 };
 
 // Costs of one graph at one batch size on a set of devices. Device d's memory is
@@ -35,6 +47,10 @@ struct CostTable {
                                             // 0 for nodes that cost nothing (views, fused)
   std::vector<Link> to_device, to_host;     // per device
   std::string source;                       // what the costs came from ("predictor file p.json", "profile ...")
+  // Per device: devices with the same group share their compute (host devices on
+  // overlapping cores) and never run nodes at the same time. Empty: each its own.
+  std::vector<int> compute_group;
+  int group_of(int device) const;
   // Time to move `bytes` from device `from` to device `to` (-1: host memory).
   double copy_us(double bytes, int from, int to) const;
 };
@@ -61,6 +77,9 @@ struct Plan {
   std::vector<std::string> devices;
   std::string cost_model;            // CostTable::source
   std::string strategy;              // which placement algorithm made it: "dp", "heft", "brute-force", "single:cpu", "user"
+  // Host devices pinned to cores when the plan was made (device -> cores); the
+  // executor pins them the same way. Empty: unpinned.
+  std::map<std::string, std::vector<int>> cores;
   std::vector<PlannedNode> nodes;    // one per graph node, in topological order
   std::vector<PlannedCopy> copies;
   double makespan_us = 0;            // predicted end to end: host inputs in, host outputs out
@@ -70,7 +89,7 @@ struct Plan {
 using Placement = std::vector<int>;
 
 // The predicted timeline of `placement`: every device runs its nodes one at a time
-// in topological order, as soon as their inputs are there; each link (host->device d,
+// in topological order (devices of one compute group together one at a time), as soon as their inputs are there; each link (host->device d,
 // device d->host) carries one copy at a time; a value is copied once per destination
 // as soon as it is produced; graph outputs are copied to the host. Independent
 // branches on different devices overlap. Pure and deterministic.

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/cores.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -81,7 +82,27 @@ class PlanReader {
     p.makespan_us = j.contains("makespan_us") ? time(j, where, "makespan_us") : 0;
     p.nodes = nodes(j, p.devices, where);
     if (j.contains("copies")) p.copies = copies(j, p.devices, where);
+    if (j.contains("cores")) p.cores = cores(j, p.devices, where);
     return p;
+  }
+
+  // "cores": {"cpu:0": "0", "cpu:1": "1-3"}: host devices of the plan pinned to cores.
+  std::map<std::string, std::vector<int>> cores(const json& j, const std::vector<std::string>& devices,
+                                                const std::string& where) const {
+    const json& map = member(j, where, "cores");
+    if (!map.is_object()) bad(field(where, "cores"), "expected an object of device -> core list");
+    std::map<std::string, std::vector<int>> pinned;
+    for (const auto& [device, list] : map.items()) {
+      std::string at = field(where, "cores") + "." + device;
+      if (std::find(devices.begin(), devices.end(), device) == devices.end()) bad(at, "not one of the plan's devices");
+      if (!list.is_string()) bad(at, "expected a core list such as \"0-3\"");
+      try {
+        pinned[device] = parse_core_list(list.get<std::string>());
+      } catch (const Error& e) {
+        bad(at, e.what());
+      }
+    }
+    return pinned;
   }
 
   const json& member(const json& j, const std::string& where, const char* key) const {
@@ -246,10 +267,15 @@ void write_json(const json& j, const std::string& path) {
 }  // namespace
 
 json plan_to_json(const Plan& plan, const Graph& graph) {
-  return {{"format", kPlanFormat},       {"version", kPlanVersion},         {"model", plan.model},
-          {"batch", plan.batch},         {"devices", plan.devices},         {"cost_model", plan.cost_model},
-          {"strategy", plan.strategy},   {"makespan_us", plan.makespan_us}, {"nodes", nodes_json(plan, graph)},
-          {"copies", copies_json(plan, graph)}};
+  json j = {{"format", kPlanFormat},       {"version", kPlanVersion},         {"model", plan.model},
+            {"batch", plan.batch},         {"devices", plan.devices},         {"cost_model", plan.cost_model},
+            {"strategy", plan.strategy},   {"makespan_us", plan.makespan_us}, {"nodes", nodes_json(plan, graph)},
+            {"copies", copies_json(plan, graph)}};
+  if (plan.cores.empty()) return j;
+  json cores = json::object();
+  for (const auto& [device, list] : plan.cores) cores[device] = format_core_list(list);
+  j["cores"] = cores;
+  return j;
 }
 
 Plan plan_from_json(const json& j, const Graph& graph, const std::string& source) {

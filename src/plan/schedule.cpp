@@ -17,6 +17,10 @@ namespace {
 constexpr double kNever = std::numeric_limits<double>::infinity();
 }
 
+int CostTable::group_of(int device) const {
+  return compute_group.empty() ? device : compute_group.at(static_cast<size_t>(device));
+}
+
 double CostTable::copy_us(double bytes, int from, int to) const {
   if (from == to) return 0;
   double us = 0;
@@ -62,6 +66,11 @@ void check_cost_table(const Graph& graph, const CostTable& costs) {
                                         std::to_string(devices) + " devices");
   if (costs.to_device.size() != devices || costs.to_host.size() != devices)
     fail(ErrorKind::InvalidInput, "cost table needs one to_device and one to_host link per device");
+  if (!costs.compute_group.empty() && costs.compute_group.size() != devices)
+    fail(ErrorKind::InvalidInput, "cost table needs one compute group per device");
+  for (int group : costs.compute_group)
+    if (group < 0 || static_cast<size_t>(group) >= devices)
+      fail(ErrorKind::InvalidInput, "cost table compute group " + std::to_string(group) + " is not a device index");
 }
 
 void check_placement(const Graph& graph, const CostTable& costs, const Placement& placement) {
@@ -84,7 +93,7 @@ Timeline::Timeline(const Graph& graph, const CostTable& costs)
       bytes_(graph.values.size()),
       home_(graph.values.size(), kHost),
       arrival_(graph.values.size(), std::vector<double>(costs.devices.size() + 1, kNever)),
-      device_free_(costs.devices.size(), 0),
+      group_free_(costs.devices.size(), 0),
       to_host_free_(costs.devices.size(), 0),
       to_device_free_(costs.devices.size(), 0) {
   for (size_t v = 0; v < graph.values.size(); ++v) bytes_[v] = value_bytes(graph, static_cast<int>(v));
@@ -125,10 +134,11 @@ double Timeline::bring(int value, int place) {
 double Timeline::run(int node, int device) {
   const Node& n = graph_->nodes.at(static_cast<size_t>(node));
   const int place = memory_of(*costs_, device);
-  double start = device_free_[static_cast<size_t>(device)];
+  double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
+  double start = group_free;
   for (int v : n.inputs) start = std::max(start, bring(v, place));
   double finish = start + costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)];
-  device_free_[static_cast<size_t>(device)] = finish;
+  group_free = finish;
   for (int v : n.outputs) {
     if (v == kNoValue) continue;
     home_[static_cast<size_t>(v)] = place;

@@ -40,8 +40,8 @@ class Timeline {
 
   // Time `value` is present at `place`, issuing the copies that bring it there.
   double bring(int value, int place);
-  // Brings the node's inputs to `device`, runs it after the device's previous
-  // node, and returns its finish time.
+  // Brings the node's inputs to `device`, runs it after the previous node of the
+  // device's compute group, and returns its finish time.
   double run(int node, int device);
   // Latest node finish or graph output arrival in host memory (brings outputs).
   double makespan();
@@ -58,7 +58,8 @@ class Timeline {
   std::vector<double> bytes_;                 // per value
   std::vector<int> home_;                     // per value: place it was produced in
   std::vector<std::vector<double>> arrival_;  // [value][place + 1], infinity: not there
-  std::vector<double> device_free_, to_host_free_, to_device_free_;
+  std::vector<double> group_free_;  // per compute group (CostTable::group_of)
+  std::vector<double> to_host_free_, to_device_free_;
 };
 
 }  // namespace tandem::plan_detail

@@ -114,18 +114,22 @@ std::vector<double> Predictor::predict(const std::vector<NodeFeatures>& features
   return times;
 }
 
-double Predictor::predict_copy(const std::string& device, const std::string& direction, double bytes) const {
+LinkFit Predictor::copy_model(const std::string& device, const std::string& direction) const {
   if (direction != "to_device" && direction != "to_host")
     fail(ErrorKind::InvalidInput, "copy direction must be to_device or to_host, got '" + direction + "'");
   auto link = links_.find({device, direction});
-  if (link != links_.end()) return link->second.time_us(bytes);
-  if (device == "cpu" || device == "reference") return 0;
+  if (link != links_.end()) return link->second;
+  if (device == "cpu" || device == "reference") return {};
   // No link measured: memcpy at 5 GB/s, PCIe at 6 GB/s, a network at ~1 Gbit/s.
   const DeviceModels* models = this->device(device);
   DeviceKind kind = models ? models->kind : device_kind_of_name(device);
-  if (kind == DeviceKind::Gpu) return 10 + bytes / 6e3;
-  if (kind == DeviceKind::Remote) return 1000 + bytes / 100;
-  return 1 + bytes / 5e3;
+  if (kind == DeviceKind::Gpu) return {10, 6e3};
+  if (kind == DeviceKind::Remote) return {1000, 100};
+  return {1, 5e3};
+}
+
+double Predictor::predict_copy(const std::string& device, const std::string& direction, double bytes) const {
+  return copy_model(device, direction).time_us(bytes);
 }
 
 }  // namespace tandem

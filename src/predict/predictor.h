@@ -50,6 +50,9 @@ class Predictor {
   // Predicted µs to copy `bytes` between the host and `device`; direction is
   // "to_device" or "to_host" (else Error(InvalidInput)). 0 for the host itself.
   double predict_copy(const std::string& device, const std::string& direction, double bytes) const;
+  // The copy-time model predict_copy evaluates: the profiled link fit, a default line
+  // for a device without one, a zero model for the host itself.
+  LinkFit copy_model(const std::string& device, const std::string& direction) const;
 
   // The models of a device; nullptr when it was never profiled.
   const DeviceModels* device(const std::string& name) const;

@@ -7,6 +7,7 @@
 
 #include "predict/log_features.h"
 #include "predict/predictor.h"
+#include "profile/link_model_json.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -90,7 +91,7 @@ json Predictor::to_json() const {
   json links = json::array();
   for (const auto& [key, fit] : links_)
     links.push_back({{"device", key.first}, {"direction", key.second}, {"latency_us", fit.latency_us},
-                     {"bytes_per_us", fit.bytes_per_us}});
+                     {"bytes_per_us", fit.bytes_per_us}, {"segments", link_segments_json(fit.segments)}});
   return {{"format", kFormat}, {"version", kPredictorVersion}, {"floor_us", floor_us_},
           {"inputs", log_feature_names()}, {"devices", devices}, {"links", links}};
 }
@@ -111,6 +112,7 @@ Predictor Predictor::from_json(const json& j, const std::string& source) {
     fit.bytes_per_us = field(link, "bytes_per_us", json::value_t::number_float, where).get<double>();
     if (fit.latency_us < 0 || fit.bytes_per_us < 0)
       fail(ErrorKind::InvalidInput, where + ": negative latency or bandwidth");
+    if (link.contains("segments")) fit.segments = link_segments_from_json(link["segments"], where + ".segments");
     p.links_[{device, direction}] = fit;
   }
   return p;

@@ -1,4 +1,5 @@
-// Busy share of all cores from the aggregate "cpu" line of /proc/stat.
+// Busy share of all cores from the aggregate "cpu" line of /proc/stat, or of some
+// cores from their "cpuN" lines.
 #include "profile/cpu_load.h"
 
 #include <ctime>
@@ -7,26 +8,49 @@
 
 namespace tandem {
 
-CpuLoadMeter::CpuLoadMeter(std::string stat_path) : stat_path_(std::move(stat_path)) { restart(); }
+CpuLoadMeter::CpuLoadMeter(std::string stat_path, std::vector<int> cores)
+    : stat_path_(std::move(stat_path)), cores_(std::move(cores)) {
+  restart();
+}
 
 void CpuLoadMeter::restart() { start_ = read(); }
 
-// "cpu  user nice system idle iowait irq softirq steal guest guest_nice" (clock ticks);
-// guest time is already counted in user, so only the first eight fields are summed.
+namespace {
+
+// "cpu[N]  user nice system idle iowait irq softirq steal guest guest_nice" (clock
+// ticks); guest time is already counted in user, so only the first eight fields count.
+bool add_ticks(const std::string& fields_text, double& busy, double& total) {
+  std::istringstream fields(fields_text);
+  double value[8] = {};
+  int count = 0;
+  while (count < 8 && fields >> value[count]) ++count;
+  if (count < 4) return false;
+  double all = 0;
+  for (int i = 0; i < count; ++i) all += value[i];
+  double idle = value[3] + (count > 4 ? value[4] : 0);  // idle + iowait
+  total += all;
+  busy += all - idle;
+  return true;
+}
+
+}  // namespace
+
 std::optional<CpuLoadMeter::Ticks> CpuLoadMeter::read() const {
   std::ifstream in(stat_path_);
   std::string line;
   if (!in || !std::getline(in, line) || line.rfind("cpu ", 0) != 0) return std::nullopt;
-  std::istringstream fields(line.substr(4));
-  double value[8] = {};
-  int count = 0;
-  while (count < 8 && fields >> value[count]) ++count;
-  if (count < 4) return std::nullopt;
   Ticks t;
-  for (int i = 0; i < count; ++i) t.total += value[i];
-  double idle = value[3] + (count > 4 ? value[4] : 0);  // idle + iowait
-  t.busy = t.total - idle;
-  return t;
+  if (cores_.empty()) return add_ticks(line.substr(4), t.busy, t.total) ? std::optional<Ticks>(t) : std::nullopt;
+  size_t found = 0;
+  while (std::getline(in, line) && line.rfind("cpu", 0) == 0) {
+    size_t space = line.find(' ');
+    if (space == std::string::npos) continue;
+    const std::string id = line.substr(3, space - 3);
+    bool wanted = false;
+    for (int core : cores_) wanted = wanted || id == std::to_string(core);
+    if (wanted && add_ticks(line.substr(space), t.busy, t.total)) ++found;
+  }
+  return found == cores_.size() ? std::optional<Ticks>(t) : std::nullopt;
 }
 
 std::optional<double> CpuLoadMeter::busy_share() const {

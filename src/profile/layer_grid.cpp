@@ -12,11 +12,20 @@ namespace tandem {
 
 namespace {
 
-constexpr LayerKind kAllLayers[] = {LayerKind::Conv, LayerKind::MaxPool,   LayerKind::AvgPool,
+constexpr LayerKind kAllLayers[] = {LayerKind::Conv, LayerKind::DwConv,    LayerKind::MaxPool, LayerKind::AvgPool,
                                     LayerKind::Lrn,  LayerKind::BatchNorm, LayerKind::Fc};
 
 bool is_pool(LayerKind kind) { return kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
-bool is_window(LayerKind kind) { return kind == LayerKind::Conv || is_pool(kind); }
+bool is_conv(LayerKind kind) { return kind == LayerKind::Conv || kind == LayerKind::DwConv; }
+bool is_window(LayerKind kind) { return is_conv(kind) || is_pool(kind); }
+
+// Conv's groups must split both channel counts.
+void check_groups(const LayerSpec& spec) {
+  if (spec.in_channels % spec.groups != 0 || spec.out_channels % spec.groups != 0)
+    fail(ErrorKind::InvalidInput, "conv: groups = " + std::to_string(spec.groups) + " does not divide c_in = " +
+                                      std::to_string(spec.in_channels) + " and c_out = " +
+                                      std::to_string(spec.out_channels));
+}
 
 std::vector<std::string> split_list(const std::string& list) {
   std::vector<std::string> items;
@@ -45,25 +54,29 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
   node.inputs = {x};
   const int64_t c = spec.in_channels;
   switch (spec.kind) {
-    case LayerKind::Conv: {
-      // w: (C_out, C_in, k, k), He-uniform; b: (C_out)
-      float bound = std::sqrt(6.0f / static_cast<float>(c * spec.kernel * spec.kernel));
+    case LayerKind::Conv:
+    case LayerKind::DwConv: {
+      // w: (C_out, C_in / g, k, k), He-uniform; b: (C_out). Depthwise: C_out = g = C.
+      bool depthwise = spec.kind == LayerKind::DwConv;
+      int64_t out = depthwise ? c : spec.out_channels, groups = depthwise ? c : spec.groups;
+      int64_t per_group = c / groups;
+      float bound = std::sqrt(6.0f / static_cast<float>(per_group * spec.kernel * spec.kernel));
       node.op = "Conv";
-      node.inputs.push_back(add_random_constant(graph, "weight", {spec.out_channels, c, spec.kernel, spec.kernel},
-                                                -bound, bound, rng));
-      node.inputs.push_back(add_random_constant(graph, "bias", {spec.out_channels}, -0.05f, 0.05f, rng));
+      node.inputs.push_back(
+          add_random_constant(graph, "weight", {out, per_group, spec.kernel, spec.kernel}, -bound, bound, rng));
+      node.inputs.push_back(add_random_constant(graph, "bias", {out}, -0.05f, 0.05f, rng));
       node.attrs.set("kernel_shape", pair_of(spec.kernel));
       node.attrs.set("strides", pair_of(1));
       node.attrs.set("pads", quad_of(spec.kernel / 2));
       node.attrs.set("dilations", pair_of(1));
-      node.attrs.set("group", int64_t{1});
+      node.attrs.set("group", groups);
       break;
     }
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
       node.op = spec.kind == LayerKind::MaxPool ? "MaxPool" : "AveragePool";
       node.attrs.set("kernel_shape", pair_of(spec.kernel));
-      node.attrs.set("strides", pair_of(2));
+      node.attrs.set("strides", pair_of(spec.stride));
       node.attrs.set("pads", quad_of(spec.kernel / 2));
       break;
     case LayerKind::Lrn:
@@ -99,6 +112,7 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
 std::string layer_name(LayerKind kind) {
   switch (kind) {
     case LayerKind::Conv: return "conv";
+    case LayerKind::DwConv: return "dwconv";
     case LayerKind::MaxPool: return "maxpool";
     case LayerKind::AvgPool: return "avgpool";
     case LayerKind::Lrn: return "lrn";
@@ -130,7 +144,7 @@ std::vector<LayerKind> parse_layers(const std::string& list) {
       }
       if (!known)
         fail(ErrorKind::InvalidInput,
-             "unknown layer '" + item + "' (known: conv, pool, maxpool, avgpool, lrn, bn, fc, all)");
+             "unknown layer '" + item + "' (known: conv, dwconv, pool, maxpool, avgpool, lrn, bn, fc, all)");
     }
   }
   if (kinds.empty()) fail(ErrorKind::InvalidInput, "no layers given");
@@ -146,8 +160,9 @@ LayerSpec default_spec(LayerKind kind) {
 }
 
 std::vector<std::string> swept_params(LayerKind kind) {
-  if (kind == LayerKind::Conv) return {"c_in", "c_out", "size", "kernel", "batch"};
-  if (is_pool(kind)) return {"channels", "size", "kernel", "batch"};
+  if (kind == LayerKind::Conv) return {"c_in", "c_out", "size", "kernel", "groups", "batch"};
+  if (kind == LayerKind::DwConv) return {"channels", "size", "kernel", "batch"};
+  if (is_pool(kind)) return {"channels", "size", "kernel", "stride", "batch"};
   if (kind == LayerKind::Fc) return {"f_in", "f_out", "batch"};
   return {"channels", "size", "batch"};
 }
@@ -157,6 +172,8 @@ static bool applies(LayerKind kind, const std::string& param) {
   if (param == "channels" || param == "size") return kind != LayerKind::Fc;
   if (param == "c_in" || param == "c_out") return kind == LayerKind::Conv;
   if (param == "kernel") return is_window(kind);
+  if (param == "groups") return kind == LayerKind::Conv;
+  if (param == "stride") return is_pool(kind);
   if (param == "f_in" || param == "f_out") return kind == LayerKind::Fc;
   return false;
 }
@@ -172,6 +189,8 @@ void set_param(LayerSpec& spec, const std::string& param, int64_t value) {
   if (param == "c_out" || param == "f_out") spec.out_channels = value;
   if (param == "size") spec.size = value;
   if (param == "kernel") spec.kernel = value;
+  if (param == "groups") spec.groups = value;
+  if (param == "stride") spec.stride = value;
 }
 
 int64_t get_param(const LayerSpec& spec, const std::string& param) {
@@ -181,18 +200,25 @@ int64_t get_param(const LayerSpec& spec, const std::string& param) {
   if (param == "channels" || param == "c_in" || param == "f_in") return spec.in_channels;
   if (param == "c_out" || param == "f_out") return spec.out_channels;
   if (param == "size") return spec.size;
+  if (param == "groups") return spec.groups;
+  if (param == "stride") return spec.stride;
   return spec.kernel;
 }
 
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec) {
-  if (spec.kind == LayerKind::Conv)
-    return {{"batch", spec.batch}, {"c_in", spec.in_channels}, {"c_out", spec.out_channels},
-            {"size", spec.size},   {"kernel", spec.kernel}};
+  if (spec.kind == LayerKind::Conv) {
+    std::vector<std::pair<std::string, int64_t>> params = {{"batch", spec.batch}, {"c_in", spec.in_channels},
+                                                            {"c_out", spec.out_channels}, {"size", spec.size},
+                                                            {"kernel", spec.kernel}};
+    if (spec.groups != 1) params.emplace_back("groups", spec.groups);
+    return params;
+  }
   if (spec.kind == LayerKind::Fc)
     return {{"batch", spec.batch}, {"f_in", spec.in_channels}, {"f_out", spec.out_channels}};
   std::vector<std::pair<std::string, int64_t>> params = {
       {"batch", spec.batch}, {"channels", spec.in_channels}, {"size", spec.size}};
-  if (is_pool(spec.kind)) params.emplace_back("kernel", spec.kernel);
+  if (is_window(spec.kind)) params.emplace_back("kernel", spec.kernel);
+  if (is_pool(spec.kind) && spec.stride != 2) params.emplace_back("stride", spec.stride);
   return params;
 }
 
@@ -204,6 +230,7 @@ std::string params_label(const LayerSpec& spec) {
 }
 
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
+  if (spec.kind == LayerKind::Conv) check_groups(spec);
   Graph graph;
   graph.name = layer_name(spec.kind) + "(" + params_label(spec) + ")";
   graph.opset = 17;
@@ -228,12 +255,14 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     if (kind == LayerKind::Fc) return quick ? std::vector<int64_t>{1, 16, 64} : std::vector<int64_t>{1, 4, 16, 64, 256};
     return quick ? std::vector<int64_t>{1, 4, 16} : std::vector<int64_t>{1, 2, 4, 8, 16};
   }
+  if (param == "groups") return quick ? std::vector<int64_t>{1, 4, 64} : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64};
+  if (param == "stride") return quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
   if (param == "kernel") {
-    if (kind == LayerKind::Conv) return quick ? std::vector<int64_t>{1, 3, 7} : std::vector<int64_t>{1, 3, 5, 7};
+    if (is_conv(kind)) return quick ? std::vector<int64_t>{1, 3, 7} : std::vector<int64_t>{1, 3, 5, 7};
     return quick ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{2, 3, 5};
   }
   if (param == "size") {
-    if (kind == LayerKind::Conv) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
+    if (is_conv(kind)) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
     return quick ? std::vector<int64_t>{14, 56, 224} : std::vector<int64_t>{7, 14, 28, 56, 112, 224};
   }
   if (param == "f_in" || param == "f_out")
@@ -244,6 +273,7 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
 
 std::vector<std::string> crossover_params(LayerKind kind) {
   if (kind == LayerKind::Conv) return {"channels", "size", "batch"};
+  if (kind == LayerKind::DwConv) return {"channels", "size"};
   if (kind == LayerKind::Fc) return {"f_in", "batch"};
   return {"size", "channels"};
 }
@@ -251,9 +281,12 @@ std::vector<std::string> crossover_params(LayerKind kind) {
 ParamRange crossover_range(LayerKind kind, const std::string& param) {
   if (!applies(kind, param))
     fail(ErrorKind::InvalidInput, "parameter '" + param + "' does not apply to layer " + layer_name(kind));
+  if (param == "groups")
+    fail(ErrorKind::InvalidInput, "conv groups are swept (tandem sweep), not searched: most values do not divide the channels");
   if (param == "batch") return kind == LayerKind::Fc ? ParamRange{1, 256} : ParamRange{1, 64};
+  if (param == "stride") return {1, 4};
   if (param == "size") return {4, 224};
-  if (param == "kernel") return kind == LayerKind::Conv ? ParamRange{1, 11} : ParamRange{2, 7};
+  if (param == "kernel") return is_conv(kind) ? ParamRange{1, 11} : ParamRange{2, 7};
   if (param == "f_in" || param == "f_out") return {16, 16384};
   return {4, 512};
 }

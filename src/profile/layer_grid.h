@@ -1,12 +1,17 @@
 // One-layer graphs for the layer study (design.md, method items 2 and 4): a single
-// Conv, MaxPool, AveragePool, LRN, BatchNormalization or Gemm (FC) node with seeded
+// Conv (dense, grouped or depthwise), MaxPool, AveragePool, LRN, BatchNormalization
+// or Gemm (FC) node with seeded
 // random weights, described by a LayerSpec; the named parameters a study varies; and
 // the default grids (`tandem sweep`) and search ranges (`tandem crossover`).
 //
 // The layers, exactly:
 //   conv     Conv (N, C_in, H, W) -> (N, C_out, H, W), square kernel k, stride 1,
-//            pad k/2, with bias; no activation (nothing is fused into it)
-//   maxpool  MaxPool, window k (3 by default), stride 2, pad k/2, on (N, C, H, W)
+//            pad k/2, with bias; no activation (nothing is fused into it); `groups`
+//            g (1 by default) splits the channels: C_in and C_out divisible by g
+//   dwconv   depthwise Conv (N, C, H, W) -> (N, C, H, W): groups = C, weights
+//            (C, 1, k, k), stride 1, pad k/2, with bias (MobileNet's 3x3 layers)
+//   maxpool  MaxPool, window k (3 by default), stride s (2 by default), pad k/2,
+//            on (N, C, H, W); s = 1 keeps the size (GoogLeNet's 3x3 pools)
 //   avgpool  AveragePool, same geometry, padding not counted
 //   lrn      LRN across channels, size 5, on (N, C, H, W)
 //   bn       BatchNormalization (inference) on (N, C, H, W), the only node, so no
@@ -21,7 +26,7 @@
 
 namespace tandem {
 
-enum class LayerKind { Conv, MaxPool, AvgPool, Lrn, BatchNorm, Fc };
+enum class LayerKind { Conv, DwConv, MaxPool, AvgPool, Lrn, BatchNorm, Fc };
 
 struct LayerSpec {
   LayerKind kind = LayerKind::Conv;
@@ -30,9 +35,11 @@ struct LayerSpec {
   int64_t out_channels = 64;  // conv: C_out; fc: F_out; unused otherwise
   int64_t size = 28;          // H = W; unused by fc
   int64_t kernel = 3;         // conv and pooling window; unused otherwise
+  int64_t groups = 1;         // conv only (dwconv: always C)
+  int64_t stride = 2;         // pooling only (convolutions: always 1)
 };
 
-// "conv", "maxpool", "avgpool", "lrn", "bn", "fc".
+// "conv", "dwconv", "maxpool", "avgpool", "lrn", "bn", "fc".
 std::string layer_name(LayerKind kind);
 // Parses a comma-separated list of layer names; "pool" means maxpool and avgpool,
 // "all" every layer. Throws Error(InvalidInput) naming an unknown layer.
@@ -45,6 +52,7 @@ LayerSpec default_spec(LayerKind kind);
 //   channels  C (conv: C_in = C_out)
 //   c_in      conv C_in            c_out  conv C_out
 //   size      H = W                kernel conv / pooling window
+//   groups    conv groups          stride pooling stride
 //   f_in      fc F_in              f_out  fc F_out
 // The names that apply to a layer kind, in the order a sweep visits them.
 std::vector<std::string> swept_params(LayerKind kind);
@@ -55,21 +63,26 @@ void set_param(LayerSpec& spec, const std::string& param, int64_t value);
 int64_t get_param(const LayerSpec& spec, const std::string& param);
 
 // The parameters that describe this layer, as (name, value) in a fixed order:
-// conv: batch, c_in, c_out, size, kernel; pooling: batch, channels, size, kernel;
-// lrn/bn: batch, channels, size; fc: batch, f_in, f_out.
+// conv: batch, c_in, c_out, size, kernel, then groups when not 1; dwconv: batch,
+// channels, size, kernel; pooling: batch, channels, size, kernel, then stride when
+// not 2; lrn/bn: batch, channels, size; fc: batch, f_in, f_out. (Defaults are left
+// out so that the labels of layers swept before groups and stride existed, which key
+// profile runs, stay the same.)
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec);
 // "batch=1,c_in=64,c_out=64,size=28,kernel=3": the layer's parameters in one token.
 std::string params_label(const LayerSpec& spec);
 
 // The one-node graph of `spec`, shapes inferred, weights from `seed`. Its input is
-// "input" and its output "output".
+// "input" and its output "output". Throws Error(InvalidInput) when conv's groups do
+// not divide C_in and C_out.
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed = 1);
 
 // The values a sweep visits for `param` of this layer (the others at their defaults);
 // `quick` keeps a few spread-out values.
 std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool quick);
 
-// Range [lo, hi] a crossover search explores for `param` of this layer.
+// Range [lo, hi] a crossover search explores for `param` of this layer. groups are
+// not searched (most values do not divide the channels): Error(InvalidInput).
 struct ParamRange {
   int64_t lo = 1, hi = 1;
 };

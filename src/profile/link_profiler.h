@@ -1,6 +1,6 @@
 // Profiling the links between the host and a device: copy time against bytes in each
 // direction over sizes from 1 KB to 64 MB, the median per size, and the fitted
-// latency + bytes/bandwidth model. Copies are timed as the runtime makes them: the
+// piecewise latency + bytes/bandwidth model. Copies are timed as the runtime makes them: the
 // source was just written by its producer, the destination is not in cache. GPUs are measured with ordinary host memory
 // ("to_device", "to_host") and, when they stage through page-locked memory, with
 // queued copies from it ("to_device_pinned", "to_host_pinned"). Host-memory devices
@@ -18,9 +18,9 @@ namespace tandem {
 struct LinkOptions {
   double min_bytes = 1024;
   double max_bytes = 64.0 * 1024 * 1024;
-  double factor = 4;           // sizes min_bytes * factor^k up to max_bytes
+  double factor = 2;           // sizes min_bytes * factor^k up to max_bytes
   int repeats = 11;            // timed samples per size
-  double sample_us = 200;      // a sample averages enough copies to last about this long
+  double sample_us = 200;      // a sample times a batch of copies lasting about this long
 };
 
 // Whether `device` has a link to profile: every device except the host itself ("cpu")

@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include "core/cores.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -26,14 +27,26 @@ static void spin(const std::atomic<bool>& stop) {
   }
 }
 
-BackgroundLoad::BackgroundLoad(double share, int cores) : stop_(std::make_shared<std::atomic<bool>>(false)) {
+BackgroundLoad::BackgroundLoad(double share, int cores) : BackgroundLoad(share, cores, {}) {}
+
+BackgroundLoad::BackgroundLoad(double share, const std::vector<int>& on_cores)
+    : BackgroundLoad(share, static_cast<int>(on_cores.size()), on_cores) {
+  if (on_cores.empty()) fail(ErrorKind::InvalidInput, "background load needs at least one core to run on");
+}
+
+BackgroundLoad::BackgroundLoad(double share, int cores, const std::vector<int>& on_cores)
+    : stop_(std::make_shared<std::atomic<bool>>(false)) {
   if (!(share >= 0 && share <= 1))
     fail(ErrorKind::InvalidInput, "background load " + std::to_string(share) + " must be a share between 0 and 1");
+  check_cores(on_cores, "background load");
   cores_ = cores > 0 ? cores : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   int count = static_cast<int>(std::lround(share * cores_));
   try {
     for (int i = 0; i < count; ++i) {
-      threads_.emplace_back([stop = stop_] { spin(*stop); });
+      threads_.emplace_back([stop = stop_, on_cores] {
+        pin_this_thread(on_cores);
+        spin(*stop);
+      });
       pthread_setname_np(threads_.back().native_handle(), "tandem-load");
     }
   } catch (const std::system_error& e) {

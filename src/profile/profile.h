@@ -1,16 +1,18 @@
 // Measured costs: for every node of every profiled model, device, batch size and
 // injected CPU load, the node's latency (median and spread over repeats after
 // warm-up) with its predictor features; and for every link between the host and a
-// device, copy time against bytes with a fitted latency + bytes/bandwidth model.
+// device, copy time against bytes with a fitted piecewise latency + bytes/bandwidth model.
 // A profile is a versioned JSON file keyed by device fingerprints; it is reused as a
 // cache until a fingerprint changes. `tandem profile` writes it, `tandem sweep` adds
 // synthetic layers to it, `tandem fit` trains predictors from it.
 #pragma once
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "predict/features.h"
+#include "profile/link_model.h"
 
 namespace tandem {
 
@@ -54,18 +56,31 @@ struct ProfileRun {
   std::vector<NodeSample> nodes;
 };
 
+constexpr int kMaxLinkSegments = 4;
+
 struct LinkSample {
   double bytes = 0;
   Spread us;
 };
 
-// time_us(bytes) = latency_us + bytes / bytes_per_us, fitted to the samples.
+// A copy-time model fitted to the samples: one latency + bytes/bandwidth line per
+// size regime (link_model.h). latency_us and bytes_per_us are those of the
+// largest-copy regime (the last segment), the figures a summary quotes.
 struct LinkFit {
+  LinkFit() = default;
+  LinkFit(double latency, double bandwidth, double max_error = 0, double mean_error = 0,
+          std::vector<LinkSegment> regimes = {})
+      : latency_us(latency), bytes_per_us(bandwidth), max_rel_error(max_error), mean_rel_error(mean_error),
+        segments(std::move(regimes)) {}
   double latency_us = 0;
   double bytes_per_us = 0;
   double max_rel_error = 0;   // over the samples
   double mean_rel_error = 0;
-  double time_us(double bytes) const { return latency_us + (bytes_per_us > 0 ? bytes / bytes_per_us : 0); }
+  std::vector<LinkSegment> segments;  // by from_bytes; empty: the single line above (older files)
+  double time_us(double bytes) const {
+    if (!segments.empty()) return piecewise_time_us(segments, bytes);
+    return LinkSegment{0, latency_us, bytes_per_us}.line_us(bytes);
+  }
 };
 
 struct LinkProfile {
@@ -87,8 +102,10 @@ struct Profile {
 Profile read_profile(const std::string& path);
 void write_profile(const Profile& profile, const std::string& path);
 
-// Least-squares fit of latency + bytes/bandwidth, weighted for relative error (times
-// under 1 µs weighted as 1 µs); the errors reported are relative, over all samples.
+// Piecewise fit (link_fit.cpp): up to kMaxLinkSegments regimes of consecutive sizes,
+// each a least-squares line on the relative error, split where the fewest sizes miss
+// by more than ±10% and then the largest error is least; more regimes only where they
+// clearly help. The errors reported are relative, over all samples.
 LinkFit fit_link(const std::vector<LinkSample>& samples);
 
 }  // namespace tandem

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "profile/link_model_json.h"
 #include "profile/profile.h"
 #include "tandem/error.h"
 
@@ -60,7 +61,8 @@ json link_json(const LinkProfile& link) {
            {{"latency_us", link.fit.latency_us},
             {"bytes_per_us", link.fit.bytes_per_us},
             {"max_rel_error", link.fit.max_rel_error},
-            {"mean_rel_error", link.fit.mean_rel_error}}},
+            {"mean_rel_error", link.fit.mean_rel_error},
+            {"segments", link_segments_json(link.fit.segments)}}},
           {"samples", samples}};
 }
 
@@ -165,6 +167,8 @@ class Reader {
     std::string at = where + ".fit";
     l.fit = {number(fit, at, "latency_us"), number(fit, at, "bytes_per_us"), number(fit, at, "max_rel_error"),
              number(fit, at, "mean_rel_error")};
+    if (fit.contains("segments"))  // files written before the piecewise model have the single line only
+      l.fit.segments = link_segments_from_json(fit["segments"], "profile '" + file_ + "': " + at + ".segments");
     const json& samples = array(j, where, "samples");
     for (size_t i = 0; i < samples.size(); ++i) {
       std::string s_at = where + ".samples[" + std::to_string(i) + "]";

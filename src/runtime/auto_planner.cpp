@@ -104,11 +104,15 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
   result.predictor_source = "profile " + path;
   CostOptions cost_options;
   cost_options.threads = options.device.threads;
+  cost_options.cores = options.device.cores;
   cost_options.load = options.load;
   cost_options.predictor_path = result.predictor_source;
   result.predictor = std::make_shared<const Predictor>(Predictor::fit(profile));
   result.costs = cost_table(prepared, *result.predictor, result.devices, cost_options);
   result.plan = place_layers(prepared, result.costs, options.place);
+  for (const std::string& device : result.devices)
+    if (auto pinned = options.device.cores.find(device); pinned != options.device.cores.end())
+      result.plan.cores[device] = pinned->second;
   result.plan.model = model;
   result.plan.batch = options.batch;
   return result;

@@ -49,6 +49,13 @@ DriftRatios DriftMonitor::ratios_of(const std::string& device) const {
     if (it != run.node_ratios.end()) all.insert(all.end(), it->second.begin(), it->second.end());
   }
   r.window_ratio = median(all);
+  std::vector<double> recent;
+  int taken = 0;
+  for (auto run = window_.rbegin(); run != window_.rend() && taken < options_.consecutive_runs; ++run, ++taken) {
+    auto it = run->node_ratios.find(device);
+    if (it != run->node_ratios.end()) recent.insert(recent.end(), it->second.begin(), it->second.end());
+  }
+  r.recent_ratio = median(recent);
   if (!window_.empty()) {
     const RunRatios& last = window_.back();
     auto it = last.node_ratios.find(device);

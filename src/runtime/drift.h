@@ -29,6 +29,7 @@ struct DriftOptions {
 struct DriftRatios {
   double window_ratio = 1;     // median node ratio over the window
   double last_run_ratio = 1;   // median node ratio of the last run
+  double recent_ratio = 1;     // median node ratio over the last consecutive_runs runs
   double whole_run_ratio = 1;  // sum measured / sum predicted, last run
   int runs_out_of_band = 0;    // consecutive, up to the last run
   bool drifted = false;

@@ -38,4 +38,15 @@ void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, 
   }
 }
 
+void bind_whole_graph(const Graph& g, const Segment& segment, const std::vector<Tensor>& inputs,
+                      std::vector<Tensor>& results, std::vector<const void*>& in, std::vector<void*>& out) {
+  auto index_in = [](const std::vector<int>& ids, int id) {
+    return static_cast<size_t>(std::find(ids.begin(), ids.end(), id) - ids.begin());
+  };
+  in.clear();
+  out.clear();
+  for (int id : segment.inputs) in.push_back(inputs.at(index_in(g.inputs, id)).raw());
+  for (int id : segment.outputs) out.push_back(results.at(index_in(g.outputs, id)).raw());
+}
+
 }  // namespace tandem

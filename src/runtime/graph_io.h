@@ -4,6 +4,7 @@
 #pragma once
 #include <vector>
 
+#include "backends/device.h"
 #include "ir/graph.h"
 #include "tandem/session.h"
 
@@ -18,5 +19,11 @@ void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor
 // Fills results[k] for graph outputs that no node computes: constants, or graph
 // inputs passed through.
 void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results);
+
+// Pointers for running a segment that covers the whole graph straight from the
+// caller's tensors: in[i] is the graph input segment.inputs[i], out[i] the result
+// receiving segment.outputs[i]. `results` holds one tensor per graph output.
+void bind_whole_graph(const Graph& graph, const Segment& segment, const std::vector<Tensor>& inputs,
+                      std::vector<Tensor>& results, std::vector<const void*>& in, std::vector<void*>& out);
 
 }  // namespace tandem

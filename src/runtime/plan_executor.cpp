@@ -113,7 +113,9 @@ void create_devices(Impl& s, const Plan& plan, const DeviceOptions& options) {
   for (const std::string& name : plan.devices)
     if (!seen.insert(name).second) fail(ErrorKind::InvalidInput, "the plan names device '" + name + "' twice");
   s.device_names = plan.devices;
-  for (const std::string& name : plan.devices) s.devices.push_back(create_device(name, options));
+  DeviceOptions pinned = options;  // the plan's cores win: it was made for them
+  for (const auto& [device, cores] : plan.cores) pinned.cores[device] = cores;
+  for (const std::string& name : plan.devices) s.devices.push_back(create_device(name, pinned));
 }
 
 Placement checked_placement(const Impl& s, const Plan& plan) {
@@ -248,22 +250,25 @@ void run_device(Impl& s, int d, Handoff& handoff) {
   }
 }
 
-// Runs every device's worker; rethrows the first failure after all have stopped.
+// Runs every device's work, the first device's on the calling thread and each other
+// one's on a thread of its own; rethrows the first failure after all have stopped.
 void run_workers(Impl& s, Handoff& handoff) {
   std::vector<std::exception_ptr> errors(s.devices.size());
+  auto work = [&s, &handoff, &errors](size_t d) {
+    try {
+      run_device(s, static_cast<int>(d), handoff);
+    } catch (const RunAborted&) {
+    } catch (...) {
+      errors[d] = std::current_exception();
+      handoff.abort();
+    }
+  };
+  std::vector<size_t> busy;
+  for (size_t d = 0; d < s.devices.size(); ++d)
+    if (!s.segments_of_device[d].empty()) busy.push_back(d);
   std::vector<std::thread> workers;
-  for (size_t d = 0; d < s.devices.size(); ++d) {
-    if (s.segments_of_device[d].empty()) continue;
-    workers.emplace_back([&s, &handoff, &errors, d] {
-      try {
-        run_device(s, static_cast<int>(d), handoff);
-      } catch (const RunAborted&) {
-      } catch (...) {
-        errors[d] = std::current_exception();
-        handoff.abort();
-      }
-    });
-  }
+  for (size_t k = 1; k < busy.size(); ++k) workers.emplace_back(work, busy[k]);
+  if (!busy.empty()) work(busy.front());
   for (std::thread& worker : workers) worker.join();
   for (const std::exception_ptr& error : errors)
     if (error) {
@@ -272,8 +277,30 @@ void run_workers(Impl& s, Handoff& handoff) {
     }
 }
 
+// A plan of one segment on a host device: run on the calling thread, straight from
+// the caller's tensors into the results (no workers, no staging).
+std::vector<Tensor> execute_on_host(Impl& s, const std::vector<Tensor>& inputs) {
+  auto start = Clock::now();
+  const Graph& g = *s.graph;
+  const Segment& segment = s.compiled.front().segment;
+  std::vector<Tensor> results;
+  for (int id : g.outputs) results.emplace_back(g.value(id).dtype, g.value(id).shape);
+  std::vector<const void*> in;
+  std::vector<void*> out;
+  bind_whole_graph(g, segment, inputs, results, in, out);
+  s.compiled.front().executable->run(in, out);
+  copy_unexecuted_outputs(g, inputs, results);
+  s.times.segment_us.front() = s.times.wall_us = microseconds_since(start);
+  return results;
+}
+
+bool runs_on_host_alone(const Impl& s) {
+  return s.segments.size() == 1 && s.devices.at(static_cast<size_t>(s.segments.front().device))->info().kind == DeviceKind::Host;
+}
+
 std::vector<Tensor> execute(Impl& s, const std::vector<Tensor>& inputs) {
   check_inputs(s.inputs, inputs);
+  if (runs_on_host_alone(s)) return execute_on_host(s, inputs);
   auto start = Clock::now();
   const Graph& g = *s.graph;
   Handoff handoff;

@@ -3,11 +3,13 @@
 // consecutive nodes (topological order) on one device, each compiled once on its
 // device. Every value crossing a segment boundary has a buffer on each device that
 // holds it and, where it leaves its device (another device reads it, or it is a
-// graph output), one host staging buffer. A run uses one worker thread per device,
-// executing that device's segments in plan order; a value read on another device is
-// copied producer -> host staging (then an event is recorded) and host staging ->
-// consumer after the consumer waits for that event, so independent branches on
-// different devices overlap and there is no global synchronisation inside a run.
+// graph output), one host staging buffer. A run uses one thread per device (the
+// calling thread for the first), executing that device's segments in plan order; a
+// value read on another device is copied producer -> host staging (then an event is
+// recorded) and host staging -> consumer after the consumer waits for that event, so
+// independent branches on different devices overlap and there is no global
+// synchronisation inside a run. A plan that is one segment on a host device runs on
+// the calling thread straight from the caller's tensors, as a Session would.
 #pragma once
 #include <memory>
 #include <string>

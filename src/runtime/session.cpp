@@ -2,8 +2,8 @@
 // times with host tensors in and out. On a GPU the inputs go through page-locked
 // staging buffers with queued copies on the compute lane, so a run is one queue of
 // copy in, the compiled segment, copy out, and a single wait. The "auto" device
-// instead plans the model across several devices once (auto_planner.h) and runs the
-// plan through a PlanExecutor.
+// instead plans the model across several devices (auto_planner.h) and runs the plan
+// through an AutoRunner, which re-plans on drift.
 #include "tandem/session.h"
 
 #include <algorithm>
@@ -14,7 +14,7 @@
 #include "ops/op.h"
 #include "runtime/auto_planner.h"
 #include "runtime/graph_io.h"
-#include "runtime/plan_executor.h"
+#include "runtime/auto_runner.h"
 
 namespace tandem {
 
@@ -27,8 +27,8 @@ struct Session::Impl {
   // Only for non-host devices: device buffers and pinned host staging per boundary value.
   std::vector<void*> device_inputs, device_outputs;
   std::vector<void*> staged_inputs, staged_outputs;
-  // Only for the auto device: the plan's executor (the fields above stay empty).
-  std::unique_ptr<PlanExecutor> plan_executor;
+  // Only for the auto device: the plan's runner (the fields above stay empty).
+  std::unique_ptr<AutoRunner> auto_runner;
   std::string auto_name;
 
   ~Impl() {
@@ -48,6 +48,7 @@ Session::~Session() = default;
 static DeviceOptions device_options_of(const SessionOptions& options) {
   DeviceOptions device_options;
   device_options.threads = options.threads;
+  device_options.cores = options.cores;
   device_options.tf32 = options.tf32;
   device_options.graphs = options.cuda_graphs;
   return device_options;
@@ -59,19 +60,8 @@ static std::string join(const std::vector<std::string>& names) {
   return joined;
 }
 
-static void open_on_device(Session::Impl& impl, const std::string& device, const SessionOptions& options);
-
-// The plan's only device when every node is placed on it, else "".
-static std::string sole_device(const Plan& plan) {
-  if (plan.nodes.empty()) return "";
-  int device = plan.nodes.front().device;
-  for (const PlannedNode& n : plan.nodes)
-    if (n.device != device) return "";
-  return plan.devices.at(static_cast<size_t>(device));
-}
-
-// Plans once; a plan on one device runs as a plain single-device session (no
-// executor overhead), any other through the PlanExecutor.
+// Plans once, then runs through an AutoRunner, which re-plans when measured times
+// drift from the plan's predictions.
 static void open_auto(Session::Impl& impl, const Graph& loaded, const std::string& model,
                       const SessionOptions& options) {
   AutoOptions auto_options;
@@ -83,10 +73,12 @@ static void open_auto(Session::Impl& impl, const Graph& loaded, const std::strin
   auto_options.measure.min_seconds = options.profile_seconds;
   AutoPlan planned = plan_auto(loaded, impl.graph, model, auto_options);
   impl.auto_name = "auto(" + join(planned.devices) + ")";
-  if (std::string device = sole_device(planned.plan); !device.empty()) return open_on_device(impl, device, options);
-  impl.plan_executor = std::make_unique<PlanExecutor>(impl.graph, planned.plan, device_options_of(options));
-  impl.inputs = impl.plan_executor->inputs();
-  impl.outputs = impl.plan_executor->outputs();
+  ReplanOptions replan;
+  replan.enabled = options.replan;
+  replan.drift.threshold = options.drift_threshold;
+  impl.auto_runner = std::make_unique<AutoRunner>(impl.graph, std::move(planned), auto_options, replan);
+  impl.inputs = impl.auto_runner->inputs();
+  impl.outputs = impl.auto_runner->outputs();
 }
 
 static void open_on_device(Session::Impl& impl, const std::string& device, const SessionOptions& options) {
@@ -126,6 +118,8 @@ Session Session::open(const std::string& model, const SessionOptions& options) {
 
 const std::vector<TensorSpec>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorSpec>& Session::outputs() const { return impl_->outputs; }
+int Session::replans() const { return impl_->auto_runner ? static_cast<int>(impl_->auto_runner->replans().size()) : 0; }
+
 const std::string& Session::device_name() const {
   return impl_->auto_name.empty() ? impl_->device->name() : impl_->auto_name;
 }
@@ -137,14 +131,7 @@ static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& 
   for (int id : g.outputs) results.emplace_back(g.value(id).dtype, g.value(id).shape);
   std::vector<const void*> in;
   std::vector<void*> out;
-  for (int id : s.segment.inputs) {
-    size_t k = std::find(g.inputs.begin(), g.inputs.end(), id) - g.inputs.begin();
-    in.push_back(inputs.at(k).raw());
-  }
-  for (int id : s.segment.outputs) {
-    size_t k = std::find(g.outputs.begin(), g.outputs.end(), id) - g.outputs.begin();
-    out.push_back(results.at(k).raw());
-  }
+  bind_whole_graph(g, s.segment, inputs, results, in, out);
   copy_unexecuted_outputs(g, inputs, results);
   if (s.device->info().kind == DeviceKind::Host) {
     s.executable->run(in, out, times);
@@ -167,12 +154,12 @@ static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& 
 }
 
 std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
-  if (impl_->plan_executor) return impl_->plan_executor->run(inputs);
+  if (impl_->auto_runner) return impl_->auto_runner->run(inputs);
   return execute(*impl_, inputs, nullptr);
 }
 
 std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers) {
-  if (impl_->plan_executor)
+  if (impl_->auto_runner)
     fail(ErrorKind::Unsupported, "per-layer times are not available on the auto device (" + impl_->auto_name + ")");
   std::vector<NodeTime> times;
   auto results = execute(*impl_, inputs, &times);

@@ -4,7 +4,8 @@
 # and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 # Profiles and predictors: corrupt files, unknown devices and bad options are errors
-# too, and a small profile -> fit -> predict round trip works.
+# too, and a small profile -> fit -> predict round trip works. `bench --compare`
+# rejects an unknown device and compares lenet5 on cpu:0, cpu:1 and auto.
 set -u
 tandem="$1"
 work="$2"
@@ -90,6 +91,14 @@ expect_error "unknown device" "$tandem" run lenet5 --device auto --devices cpu,t
 expect_error "unknown device" "$tandem" plan lenet5 --devices cpu,tpu -p "$work/predictor.json" -o "$work/x.json"
 expect_error "strategy" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" --strategy magic \
   -o "$work/x.json"
+
+# bench --compare: an unknown device is an error; a tiny lenet5 comparison works.
+expect_error "unknown device" "$tandem" bench --compare cpu:0,tpu,auto lenet5 --batch 1 --profile "$work/auto.json"
+expect_error "besides auto" "$tandem" bench --compare auto lenet5 --batch 1 --profile "$work/auto.json"
+expect_success "auto/oracle" "$tandem" bench --compare cpu:0,cpu:1,auto lenet5 --batch 1 --profile "$work/auto.json" \
+  --threads 1 --repeats 5 --warmup 1 --oracle-budget 0.5 --json "$work/compare.json" --markdown "$work/compare.md"
+expect_success '"auto_over_oracle"' cat "$work/compare.json"
+expect_success "| lenet5 | 1 |" cat "$work/compare.md"
 
 echo "$((checks - failures)) passed, $failures failed"
 [ "$failures" -eq 0 ]

@@ -1,7 +1,8 @@
 // The "auto" device through Session::open: with a temporary profile cache it
 // profiles lenet5 on cpu:0 and cpu:1, plans and runs with outputs equal to a cpu
 // Session; a second open reuses the cache without measuring again; unusable devices
-// in the list are dropped; per-layer runs and an empty device list fail cleanly.
+// in the list are dropped; per-layer runs and an empty device list fail cleanly; and
+// the AutoRunner re-plans when injected load slows one device.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +12,11 @@
 
 #include "backends/registry.h"
 #include "profile/profile.h"
+#include "core/cores.h"
+#include "ir/prepare.h"
+#include "profile/load_generator.h"
 #include "runtime/auto_planner.h"
+#include "runtime/auto_runner.h"
 #include "op_test_util.h"
 #include "tandem/session.h"
 
@@ -92,14 +97,88 @@ TEST_F(AutoDeviceTest, DropsUnusableDevices) {
   for (const ProfileRun& run : read_profile(cache_).runs) EXPECT_EQ(run.model, "lenet5");
 }
 
-// A plan on one device runs as a plain session on it: per-layer times work, and the
-// results equal the cpu session's.
-TEST_F(AutoDeviceTest, SingleDevicePlanRunsAsAPlainSession) {
+// A plan on one device gives the cpu session's results; per-layer times are a
+// single-device feature and fail clearly on the auto device.
+TEST_F(AutoDeviceTest, SingleDevicePlanMatchesTheDeviceAndRefusesLayerTimes) {
   Session session = Session::open("lenet5", auto_options({"cpu"}));
-  std::vector<LayerTime> layers;
   std::vector<Tensor> inputs = seeded_inputs(session.inputs());
-  expect_near(session.run_profiled(inputs, layers), cpu_outputs(inputs));
-  EXPECT_FALSE(layers.empty());
+  expect_near(session.run(inputs), cpu_outputs(inputs));
+  std::vector<LayerTime> layers;
+  try {
+    session.run_profiled(inputs, layers);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Unsupported);
+  }
+}
+
+// Nodes with a cost that the plan puts on `device`.
+int costed_nodes_on(const Plan& plan, const CostTable& costs, int device) {
+  int count = 0;
+  for (const PlannedNode& n : plan.nodes)
+    if (n.device == device && costs.node_us.at(static_cast<size_t>(n.node)).at(static_cast<size_t>(device)) > 0) ++count;
+  return count;
+}
+
+double column_sum(const CostTable& costs, int device) {
+  double us = 0;
+  for (const auto& row : costs.node_us) us += row.at(static_cast<size_t>(device));
+  return us;
+}
+
+// cpu:0 and cpu:1 own one core each. A busy thread pinned to the core of the device
+// running most nodes slows it about twofold; the runner must see the drift and
+// re-plan, moving nodes off the device it measured slowest, with unchanged results
+// throughout. (Which device that is depends on the machine: the busy thread can
+// push other processes onto the other core, so the test follows the measurement.)
+TEST_F(AutoDeviceTest, InjectedLoadMakesTheRunnerReplanAwayFromTheSlowedDevice) {
+  if (host_core_count() < 2) GTEST_SKIP() << "needs two cores to give cpu:0 and cpu:1 one each";
+  Graph loaded = load_model("squeezenet1_1");
+  Graph graph = loaded;
+  prepare_graph(graph, PrepareOptions{});
+  AutoOptions options;
+  options.devices = {"cpu:0", "cpu:1"};
+  options.profile_path = cache_;
+  options.device.cores = split_cores(options.devices);
+  options.measure.repeats = 3;
+  options.measure.min_seconds = 0;
+  AutoRunner runner(graph, plan_auto(loaded, graph, "squeezenet1_1", options), options);
+
+  SessionOptions reference_options;
+  reference_options.threads = 1;
+  std::vector<Tensor> inputs = seeded_inputs(runner.inputs());
+  std::vector<Tensor> expected = Session::open("squeezenet1_1", reference_options).run(inputs);
+  for (int i = 0; i < 5; ++i) expect_near(runner.run(inputs), expected);
+
+  std::vector<int> nodes_before = {costed_nodes_on(runner.plan(), runner.costs(), 0),
+                                   costed_nodes_on(runner.plan(), runner.costs(), 1)};
+  const std::string busiest = nodes_before[0] >= nodes_before[1] ? "cpu:0" : "cpu:1";
+  // The slowed device's re-planning: a ratio above the band (other re-plannings may
+  // come first, e.g. when an earlier calibration overshot).
+  auto slowest_of = [](const ReplanEvent& e) {
+    return std::max_element(e.ratio.begin(), e.ratio.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  };
+  auto slowed = [&](const ReplanEvent& e) { return slowest_of(e) != e.ratio.end() && slowest_of(e)->second > 1.25; };
+  size_t seen = runner.replans().size();
+  std::vector<int> nodes_at_replan = nodes_before;
+  CostTable costs_at_replan = runner.costs();
+  BackgroundLoad load(1.0, options.device.cores.at(busiest));
+  const ReplanEvent* event = nullptr;
+  for (int i = 0; i < 60 && !event; ++i) {
+    expect_near(runner.run(inputs), expected);
+    for (; seen < runner.replans().size(); ++seen)
+      if (slowed(runner.replans()[seen])) event = &runner.replans()[seen];
+    if (event) break;
+    nodes_at_replan = {costed_nodes_on(runner.plan(), runner.costs(), 0), costed_nodes_on(runner.plan(), runner.costs(), 1)};
+    costs_at_replan = runner.costs();
+  }
+  ASSERT_NE(event, nullptr) << "no re-planning for a slowed device within 60 runs with " << busiest << "'s core busy";
+  auto slowest = slowest_of(*event);
+  int slow = slowest->first == "cpu:0" ? 0 : 1;
+  EXPECT_GT(column_sum(runner.costs(), slow), column_sum(costs_at_replan, slow)) << event->summary;
+  EXPECT_LE(costed_nodes_on(runner.plan(), runner.costs(), slow), nodes_at_replan[static_cast<size_t>(slow)])
+      << event->summary;
+  for (int i = 0; i < 3; ++i) expect_near(runner.run(inputs), expected);
 }
 
 TEST_F(AutoDeviceTest, NoDeviceLeftIsAnError) {

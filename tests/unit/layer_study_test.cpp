@@ -61,7 +61,7 @@ TEST(LayerGrid, CpuMatchesTheReferenceOnEveryLayer) {
 
 TEST(LayerGrid, ParametersAndLayerNames) {
   EXPECT_EQ(parse_layers("pool,conv"), (std::vector<LayerKind>{LayerKind::MaxPool, LayerKind::AvgPool, LayerKind::Conv}));
-  EXPECT_EQ(parse_layers("all").size(), 6u);
+  EXPECT_EQ(parse_layers("all").size(), 7u);
   EXPECT_THROW(parse_layers("conv,softmax"), Error);
   LayerSpec conv = default_spec(LayerKind::Conv);
   set_param(conv, "channels", 32);
@@ -78,6 +78,61 @@ TEST(LayerGrid, ParametersAndLayerNames) {
       ParamRange r = crossover_range(kind, param);
       EXPECT_LT(r.lo, r.hi) << layer_name(kind) << " " << param;
     }
+}
+
+// The layers of MobileNetV2 (depthwise), grouped convolutions, and GoogLeNet's
+// size-keeping 3x3 pools.
+TEST(LayerGrid, GroupedDepthwiseAndStrideOnePoolingLayers) {
+  LayerSpec grouped = spec_of(LayerKind::Conv, 1, 8, 12, 10, 3);
+  set_param(grouped, "groups", 4);
+  EXPECT_EQ(output_shape(grouped), (Shape{1, 12, 10, 10}));
+  Graph g = build_layer_graph(grouped);
+  EXPECT_EQ(g.value(g.nodes[0].inputs[1]).shape, (Shape{12, 2, 3, 3}));  // (C_out, C_in / groups, k, k)
+  EXPECT_EQ(params_label(grouped), "batch=1,c_in=8,c_out=12,size=10,kernel=3,groups=4");
+  set_param(grouped, "groups", 3);
+  EXPECT_THROW(build_layer_graph(grouped), Error);  // 3 does not divide c_in = 8
+
+  LayerSpec depthwise = default_spec(LayerKind::DwConv);
+  set_param(depthwise, "channels", 32);
+  Graph dw = build_layer_graph(depthwise);
+  EXPECT_EQ(dw.value(dw.outputs[0]).shape, (Shape{1, 32, 28, 28}));
+  EXPECT_EQ(dw.value(dw.nodes[0].inputs[1]).shape, (Shape{32, 1, 3, 3}));
+  EXPECT_EQ(dw.nodes[0].attrs.get_int("group", 1), 32);
+  EXPECT_EQ(params_label(depthwise), "batch=1,channels=32,size=28,kernel=3");
+  EXPECT_THROW(set_param(depthwise, "groups", 2), Error);  // always C
+
+  LayerSpec pool = spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3);
+  set_param(pool, "stride", 1);
+  EXPECT_EQ(output_shape(pool), (Shape{1, 8, 9, 9}));
+  EXPECT_EQ(params_label(pool), "batch=1,channels=8,size=9,kernel=3,stride=1");
+  EXPECT_EQ(params_label(default_spec(LayerKind::MaxPool)), "batch=1,channels=64,size=56,kernel=3");  // as before
+  EXPECT_THROW(set_param(pool, "groups", 2), Error);
+  EXPECT_THROW(crossover_range(LayerKind::Conv, "groups"), Error);
+
+  auto reference = create_device("reference");
+  auto cpu = create_device("cpu", DeviceOptions{1});
+  for (const LayerSpec& spec : {spec_of(LayerKind::Conv, 2, 8, 12, 9, 3), pool}) {
+    LayerSpec s = spec;
+    if (s.kind == LayerKind::Conv) s.groups = 4;
+    Graph graph = build_layer_graph(s, 7);
+    std::map<int, Tensor> feeds;
+    std::mt19937 rng(5);
+    feeds[graph.inputs[0]] = test_util::random_tensor(graph.value(graph.inputs[0]).shape, rng);
+    EXPECT_LT(test_util::max_abs_diff(test_util::run_graph(*reference, graph, feeds).at(0),
+                                      test_util::run_graph(*cpu, graph, feeds).at(0)),
+              1e-4)
+        << graph.name;
+  }
+}
+
+TEST(LayerGrid, SweepsVisitGroupsDepthwiseAndPoolingStrides) {
+  std::set<std::string> labels;
+  for (const LayerSpec& s : sweep_specs(parse_layers("conv,dwconv,maxpool"), true))
+    labels.insert(layer_name(s.kind) + "/" + params_label(s));
+  EXPECT_TRUE(labels.count("conv/batch=1,c_in=64,c_out=64,size=28,kernel=3,groups=64"));
+  EXPECT_TRUE(labels.count("dwconv/batch=1,channels=256,size=28,kernel=3"));
+  EXPECT_TRUE(labels.count("maxpool/batch=1,channels=64,size=56,kernel=3,stride=1"));
+  EXPECT_TRUE(labels.count("maxpool/batch=1,channels=64,size=56,kernel=3"));  // stride 2
 }
 
 TEST(LayerGrid, SweepSpecsCoverEveryGridOnce) {

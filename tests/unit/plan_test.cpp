@@ -7,8 +7,12 @@
 #include <algorithm>
 #include <random>
 
+#include <nlohmann/json.hpp>
+
+#include "plan/cost_table.h"
 #include "plan/place.h"
 #include "plan/plan.h"
+#include "predict/predictor.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -373,6 +377,24 @@ TEST(PlaceLayers, Deterministic) {
     EXPECT_EQ(a.makespan_us, b.makespan_us);
     for (size_t i = 0; i < a.nodes.size(); ++i) EXPECT_EQ(a.nodes[i].device, b.nodes[i].device);
   }
+}
+
+// A link keeps the fitted regimes from the predictor (also through its JSON form):
+// the planner times a small copy by the small-copy regime, not by the large-copy line.
+TEST(Link, PlannerLinksFollowTheFittedSegments) {
+  LinkFit fit{10, 6000, 0, 0, {{0, 0.02, 50000}, {6144, 0.3, 15000}, {3e6, 10, 6000}}};
+  Predictor fitted = Predictor::fit(std::vector<LatencySample>{}, {}, {LinkProfile{"cpu:1", "to_device", {}, fit}}, {});
+  Predictor loaded = Predictor::from_json(fitted.to_json(), "test predictor");
+  Link link = predicted_link(loaded, "cpu:1", "to_device");
+  EXPECT_DOUBLE_EQ(link.latency_us, 10);
+  EXPECT_DOUBLE_EQ(link.bytes_per_us, 6000);
+  ASSERT_EQ(link.segments.size(), 3u);
+  EXPECT_DOUBLE_EQ(link.time_us(1024), 0.02 + 1024 / 50000.0);
+  EXPECT_DOUBLE_EQ(link.time_us(1 << 20), 0.3 + (1 << 20) / 15000.0);
+  EXPECT_DOUBLE_EQ(link.time_us(64e6), 10 + 64e6 / 6000);
+  EXPECT_EQ(predicted_link(loaded, "cpu", "to_device").time_us(1e6), 0);  // the host itself
+  Link single_line{2, 1000, {}};
+  EXPECT_DOUBLE_EQ(single_line.time_us(1e6), 2 + 1e6 / 1000);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The profiler: profile files (round trip, version and corruption errors), the link
-// model fit, CPU load measurement and injection, per-node profiling of a small model
-// on the reference and cpu devices, link timing, and the cache rules.
+// model fit (single line and piecewise), CPU load measurement and injection,
+// per-node profiling of a small model on the reference and cpu devices, link timing,
+// and the cache rules.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -111,6 +112,44 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   std::filesystem::remove(path);
 }
 
+TEST(ProfileFile, RoundTripKeepsLinkSegments) {
+  std::string path = temp_path("segments.json");
+  Profile written = sample_profile();
+  written.links[0].fit.segments = {{0, 0.02, 50000}, {6144, 0.3, 15000}, {3e6, 10, 6000}};
+  write_profile(written, path);
+  const LinkFit& read = read_profile(path).links.at(0).fit;
+  ASSERT_EQ(read.segments.size(), 3u);
+  EXPECT_DOUBLE_EQ(read.segments[1].from_bytes, 6144);
+  EXPECT_DOUBLE_EQ(read.segments[2].latency_us, 10);
+  EXPECT_DOUBLE_EQ(read.segments[2].bytes_per_us, 6000);
+  for (double bytes : {1024.0, 1e5, 64e6}) EXPECT_DOUBLE_EQ(read.time_us(bytes), written.links[0].fit.time_us(bytes));
+  std::filesystem::remove(path);
+}
+
+// A profile written before the piecewise model: the fit is the single line.
+TEST(ProfileFile, ReadsSingleLineLinkFitsOfOlderFiles) {
+  std::string path = temp_path("single_line.json");
+  write_text(path, R"({"format": "tandem-profile", "version": 1,
+    "devices": {"cpu:1": {"kind": "host", "description": "Test CPU", "threads": 2, "tandem_version": "0.1.0"}},
+    "runs": [],
+    "links": [{"device": "cpu:1", "direction": "to_device",
+               "fit": {"latency_us": 2.0, "bytes_per_us": 1000.0, "max_rel_error": 0.1, "mean_rel_error": 0.05},
+               "samples": [{"bytes": 1024.0, "us": {"median": 3.0, "p10": 2.9, "p90": 3.1}}]}]})");
+  const LinkFit& fit = read_profile(path).links.at(0).fit;
+  EXPECT_TRUE(fit.segments.empty());
+  EXPECT_DOUBLE_EQ(fit.time_us(1e6), 2 + 1e6 / 1000);
+  std::filesystem::remove(path);
+}
+
+TEST(ProfileFile, RejectsLinkSegmentsOutOfOrder) {
+  std::string path = temp_path("bad_segments.json");
+  Profile p = sample_profile();
+  p.links[0].fit.segments = {{0, 1, 1000}, {8192, 2, 2000}, {4096, 3, 3000}};
+  write_profile(p, path);
+  expect_error(path, ErrorKind::InvalidInput, "links[0].fit.segments[2].from_bytes");
+  std::filesystem::remove(path);
+}
+
 TEST(ProfileFile, ClearErrorsForMissingCorruptForeignAndOtherVersions) {
   std::string path = temp_path("bad.json");
   expect_error(temp_path("does_not_exist.json"), ErrorKind::Io, "cannot read profile");
@@ -140,6 +179,7 @@ TEST(LinkFit, RecoversLatencyAndBandwidthFromExactSamples) {
   EXPECT_NEAR(fit.latency_us, 8, 1e-6);
   EXPECT_NEAR(fit.bytes_per_us, 12000, 1e-3);
   EXPECT_LT(fit.max_rel_error, 1e-9);
+  EXPECT_EQ(fit.segments.size(), 1u);  // a line fits: no regimes added
   EXPECT_NEAR(fit.time_us(1 << 20), 8 + (1 << 20) / 12000.0, 1e-6);
 }
 
@@ -153,6 +193,7 @@ TEST(LinkFit, RecoversFromNoisySamplesAndReportsTheError) {
   LinkFit fit = fit_link(samples);
   EXPECT_NEAR(fit.latency_us, 20, 2);
   EXPECT_NEAR(fit.bytes_per_us, 3000, 150);
+  EXPECT_EQ(fit.segments.size(), 1u);  // noise is no reason for another regime
   EXPECT_GT(fit.max_rel_error, 0.005);
   EXPECT_LT(fit.max_rel_error, 0.08);
   EXPECT_LE(fit.mean_rel_error, fit.max_rel_error);
@@ -166,7 +207,52 @@ TEST(LinkFit, SubMicrosecondCopiesDoNotBendTheLine) {
   LinkFit fit = fit_link(samples);
   EXPECT_NEAR(fit.bytes_per_us, 10000, 100);
   EXPECT_NEAR(fit.time_us(64 << 20), 0.1 + (64 << 20) / 10000.0, 0.01 * (64 << 20) / 10000.0);
-  EXPECT_GT(fit.max_rel_error, 1.0);  // the 1 KB copy, reported as it is
+  for (double bytes = 262144; bytes <= 64 << 20; bytes *= 4)
+    EXPECT_NEAR(fit.time_us(bytes), 0.1 + bytes / 10000, 0.01 * bytes / 10000) << bytes;
+}
+
+// Store buffers up to 4 KB, caches up to 2 MB, DRAM beyond, with ±4% noise.
+std::vector<LinkSample> three_regime_samples() {
+  std::vector<LinkSample> samples;
+  int k = 0;
+  for (double bytes = 1024; bytes <= 64 << 20; bytes *= 2, ++k) {
+    double us = bytes <= 4096 ? 0.02 + bytes / 50000 : bytes <= 2 << 20 ? 0.3 + bytes / 15000 : 10 + bytes / 6000;
+    double noise = (k % 3 == 0 ? 0.04 : k % 3 == 1 ? -0.03 : 0.01);
+    samples.push_back({bytes, {us * (1 + noise), 0, 0}});
+  }
+  return samples;
+}
+
+TEST(LinkFit, PiecewiseFitKeepsThreeRegimesWithinTenPercent) {
+  std::vector<LinkSample> samples = three_regime_samples();
+  LinkFit fit = fit_link(samples);
+  EXPECT_GE(fit.segments.size(), 3u);
+  EXPECT_LE(fit.segments.size(), static_cast<size_t>(kMaxLinkSegments));
+  for (const LinkSample& s : samples)
+    EXPECT_LT(std::abs(fit.time_us(s.bytes) - s.us.median) / s.us.median, 0.10) << s.bytes << " bytes";
+  EXPECT_LT(fit.max_rel_error, 0.10);
+  EXPECT_LE(fit.mean_rel_error, fit.max_rel_error);
+  EXPECT_NEAR(fit.bytes_per_us, 6000, 600);  // the large-copy regime
+  EXPECT_DOUBLE_EQ(fit.latency_us, fit.segments.back().latency_us);
+}
+
+TEST(LinkFit, PiecewiseTimeNeverDecreasesWithBytes) {
+  LinkFit fit = fit_link(three_regime_samples());
+  double before = 0;
+  for (double bytes = 512; bytes <= 128 << 20; bytes *= 1.05) {
+    double us = fit.time_us(bytes);
+    EXPECT_GE(us, before) << bytes << " bytes";
+    before = us;
+  }
+}
+
+TEST(LinkFit, LinesThatDoNotMeetStayMonotoneAcrossTheBreak) {
+  // The second regime starts below where the first one ends.
+  std::vector<LinkSegment> segments = {{0, 1, 1000}, {10000, 0, 2000}};
+  EXPECT_DOUBLE_EQ(piecewise_time_us(segments, 5000), 6);
+  EXPECT_DOUBLE_EQ(piecewise_time_us(segments, 10000), 11);  // held at the first regime's end
+  EXPECT_DOUBLE_EQ(piecewise_time_us(segments, 30000), 15);
+  EXPECT_EQ(piecewise_time_us({}, 1e6), 0);
 }
 
 TEST(LinkFit, EdgeCases) {
@@ -276,7 +362,7 @@ TEST(LinkProfiler, CpuDevicesOtherThanTheHostHaveAMemcpyLink) {
   EXPECT_EQ(links[1].direction, "to_host");
   for (const LinkProfile& link : links) {
     EXPECT_EQ(link.device, "cpu:1");
-    ASSERT_EQ(link.samples.size(), 4u);  // 1, 4, 16, 64 KB
+    ASSERT_EQ(link.samples.size(), 7u);  // 1, 2, 4, ... 64 KB
     EXPECT_DOUBLE_EQ(link.samples.back().bytes, 65536);
     for (const LinkSample& s : link.samples) EXPECT_GT(s.us.median, 0);
     EXPECT_GE(link.fit.latency_us, 0);

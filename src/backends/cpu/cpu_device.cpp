@@ -8,6 +8,7 @@
 
 #include "backends/cpu/lowering.h"
 #include "backends/cpu/segment_compiler.h"
+#include "core/cores.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -27,14 +28,24 @@ std::string cpu_model_name() {
 
 namespace {
 
+std::vector<int> cores_of(const std::string& name, const DeviceOptions& options) {
+  auto found = options.cores.find(name);
+  if (found == options.cores.end()) return {};
+  check_cores(found->second, name);
+  return found->second;
+}
+
 class CpuDevice : public HostDevice {
  public:
   CpuDevice(int index, const DeviceOptions& options)
       : engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
-    int threads = options.threads > 0 ? options.threads : omp_get_num_procs();
-    info_ = {index < 0 ? "cpu" : "cpu:" + std::to_string(index), DeviceKind::Host, cpu_model_name(), threads,
-             {false, 0, false, "one thread pool; run() and copies finish before they return"}};
-    pool_ = std::make_shared<cpu::ThreadPool>(threads);
+    std::string name = index < 0 ? "cpu" : "cpu:" + std::to_string(index);
+    std::vector<int> cores = cores_of(name, options);
+    int threads = options.threads > 0 ? options.threads : cores.empty() ? omp_get_num_procs() : int(cores.size());
+    std::string description = cpu_model_name() + (cores.empty() ? "" : ", pinned to cores " + format_core_list(cores));
+    info_ = {name, DeviceKind::Host, description, threads,
+             {false, 0, false, "one thread pool; run() and copies finish before they return"}, cores};
+    pool_ = std::make_shared<cpu::ThreadPool>(threads, cores);
   }
 
   const DeviceInfo& info() const override { return info_; }

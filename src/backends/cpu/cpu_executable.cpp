@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "core/cores.h"
 #include "core/memory_plan.h"
 #include "tandem/error.h"
 
@@ -54,6 +55,7 @@ class CpuExecutable : public Executable {
     bind_caller_buffers(inputs, outputs);
     if (times) std::fill(node_us_.begin(), node_us_.end(), 0.0);
     SingleThreadedOneDnn guard;
+    ThreadCoreBinding binding(c_.pool->cores());
     for (auto& step : c_.steps) {
       auto start = times ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
       execute(*step);

@@ -7,6 +7,8 @@
 
 #include <utility>
 
+#include "core/cores.h"
+
 namespace tandem::cpu {
 
 namespace {
@@ -24,7 +26,7 @@ void relax() {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int threads) {
+ThreadPool::ThreadPool(int threads, std::vector<int> cores) : cores_(std::move(cores)) {
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -77,6 +79,7 @@ void ThreadPool::drain(uint64_t generation) {
 
 void ThreadPool::work() {
   omp_set_num_threads(1);
+  pin_this_thread(cores_);
   uint64_t seen = 0;
   while (true) {
     uint64_t state = state_.load(std::memory_order_acquire);

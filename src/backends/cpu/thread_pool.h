@@ -16,12 +16,15 @@ namespace tandem::cpu {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(int threads);  // the caller plus threads - 1 workers
+  // The caller plus threads - 1 workers; workers pinned to `cores` when given (the
+  // caller pins itself for the length of a run, see ThreadCoreBinding).
+  explicit ThreadPool(int threads, std::vector<int> cores = {});
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
+  const std::vector<int>& cores() const { return cores_; }
   // Runs task(i) for every i in [0, count) and returns when all have finished; the
   // first exception a task throws (on any thread) is rethrown here. Concurrent
   // callers take turns; a task must not call run itself.
@@ -32,6 +35,7 @@ class ThreadPool {
   // Claims and runs tasks of generation `generation` until none is left.
   void drain(uint64_t generation);
 
+  std::vector<int> cores_;  // empty: unpinned
   std::vector<std::thread> workers_;
   std::mutex caller_;  // one run at a time
   // (generation << 32) | next task index; a claim is a compare-and-swap on both.

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <random>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "backends/registry.h"
 #include "core/cores.h"
+#include "runtime/graph_io.h"
 
 namespace tandem::cli {
 
@@ -82,18 +82,10 @@ std::string format_us(double us) {
 std::vector<Tensor> random_inputs(const Session& session, uint64_t seed) { return random_inputs(session.inputs(), seed); }
 
 std::vector<Tensor> random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  std::vector<Tensor> inputs;
-  for (const TensorSpec& spec : specs) {
+  for (const TensorSpec& spec : specs)
     if (spec.dtype != DType::f32)
       fail(ErrorKind::InvalidInput, "input '" + spec.name + "' is " + dtype_name(spec.dtype) + "; give it with --input");
-    Tensor t(DType::f32, spec.shape);
-    float* p = t.data<float>();
-    for (int64_t i = 0; i < t.numel(); ++i) p[i] = uniform(rng);
-    inputs.push_back(std::move(t));
-  }
-  return inputs;
+  return seeded_random_inputs(specs, seed);
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {

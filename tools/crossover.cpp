@@ -19,7 +19,7 @@ namespace tandem::cli {
 namespace {
 
 struct CrossoverArgs {
-  std::string layers = "conv,pool,lrn,bn,fc";
+  std::string layers = "conv,dwconv,pool,lrn,bn,fc";
   std::vector<std::string> devices = {"cpu", "cuda"};
   std::vector<std::string> params;  // empty: each layer's studied parameters
   std::vector<int> threads;
@@ -135,7 +135,7 @@ void crossover(const CrossoverArgs& args) {
 void add_crossover_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("crossover", "Search where two devices' layer latencies cross, by bisection");
   static CrossoverArgs args;
-  cmd->add_option("--layers", args.layers, "conv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, all");
+  cmd->add_option("--layers", args.layers, "conv, dwconv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, all (default: all)");
   cmd->add_option("--devices", args.devices, "The two devices compared (default cpu,cuda), e.g. cpu:0,cpu:1")
       ->delimiter(',');
   cmd->add_option("--threads", args.threads, "CPU threads per device, or one count for both (0: all cores)")

@@ -1,5 +1,6 @@
 // Cost tables from a predictor: node times per device (views and fused nodes free,
-// unsupported nodes marked), and host links fitted from two predicted copy sizes.
+// unsupported nodes marked, per-device load and calibration applied), compute groups
+// of host devices sharing cores, and host links with the predictor's copy regimes.
 #include "plan/cost_table.h"
 
 #include <algorithm>

@@ -37,8 +37,8 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
 // Unsqueeze, Identity, Dropout at inference): free on every device.
 bool is_pure_view(const std::string& op);
 
-// The host link of a device as the predictor sees it: latency from a 0-byte copy,
-// bandwidth from a large one; a free Link for the host itself.
+// The host link of a device as the predictor sees it: the fitted copy regimes
+// (latency + bytes/bandwidth per size range); a free Link for the host itself.
 Link predicted_link(const Predictor& predictor, const std::string& device, const std::string& direction);
 
 }  // namespace tandem

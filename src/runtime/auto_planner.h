@@ -2,7 +2,8 @@
 // profile cache. For the listed devices usable here, the profile is completed with
 // what it lacks for this model and batch (node times, host links; unchanged
 // fingerprints keep old measurements), a Predictor is fitted to it, and the graph is
-// placed on the devices from the predicted cost table.
+// placed on the devices from the predicted cost table; the plan is then timed
+// against each single device and the fastest measured kept (plan_check.h).
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "predict/predictor.h"
 #include "profile/link_profiler.h"
 #include "profile/node_profiler.h"
+#include "runtime/plan_check.h"
 
 namespace tandem {
 
@@ -28,6 +30,7 @@ struct AutoOptions {
   PlaceOptions place;
   MeasureOptions measure;    // for the runs the cache lacks
   LinkOptions links;         // for the links the cache lacks
+  PlanCheckOptions check;    // the placed plan timed against single devices before it serves
 };
 
 struct AutoPlan {
@@ -38,6 +41,7 @@ struct AutoPlan {
   std::string predictor_source;      // the profile the predictor was fitted from
   int runs_measured = 0;             // profile runs added to the cache
   int links_measured = 0;            // devices whose links were added to the cache
+  PlanCheck check;                   // the measured check, and which contender was kept
 };
 
 // $TANDEM_CACHE when set, else ~/.cache/tandem/profile.json (./tandem-profile.json

@@ -155,6 +155,7 @@ void AutoRunner::replan() {
   plan.model = planned_.plan.model;
   plan.batch = planned_.plan.batch;
   plan.cores = planned_.plan.cores;
+  if (options_.check.runs > 0) check_plan_by_measurement(graph_, costs, plan, options_.device, options_.check);
   event.old_makespan_us = schedule(graph_, costs, placement_of(planned_.plan, graph_)).makespan_us;
   event.new_makespan_us = plan.makespan_us;
   event.placement_changed = placement_of(plan, graph_) != placement_of(planned_.plan, graph_);

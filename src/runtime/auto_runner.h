@@ -3,8 +3,9 @@
 // drifted (for example another process now loads its cores), re-plans between
 // requests. The new costs come from the load-aware predictor at the load now
 // measured on each device's cores (other processes only), calibrated per device by
-// the part of the drift that load does not explain; the new plan serves from the next
-// request on, and is compiled only if the placement changed.
+// the part of the drift that load does not explain; the new placement goes through
+// the same measured check against single devices as the first (plan_check.h), serves
+// from the next request on, and is compiled only if the placement changed.
 #pragma once
 #include <map>
 #include <memory>

@@ -2,6 +2,8 @@
 #include "runtime/graph_io.h"
 
 #include <algorithm>
+#include <cstring>
+#include <random>
 
 namespace tandem {
 
@@ -36,6 +38,23 @@ void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, 
     if (v.is_constant()) results[k] = v.data->clone();
     else if (input != g.inputs.end()) results[k] = inputs.at(static_cast<size_t>(input - g.inputs.begin())).clone();
   }
+}
+
+std::vector<Tensor> seeded_random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::vector<Tensor> inputs;
+  for (const TensorSpec& spec : specs) {
+    Tensor t(spec.dtype, spec.shape);
+    if (spec.dtype == DType::f32) {
+      float* p = t.data<float>();
+      for (int64_t i = 0; i < t.numel(); ++i) p[i] = uniform(rng);
+    } else {
+      std::memset(t.raw(), 0, t.nbytes());
+    }
+    inputs.push_back(std::move(t));
+  }
+  return inputs;
 }
 
 void bind_whole_graph(const Graph& g, const Segment& segment, const std::vector<Tensor>& inputs,

@@ -20,6 +20,10 @@ void check_inputs(const std::vector<TensorSpec>& specs, const std::vector<Tensor
 // inputs passed through.
 void copy_unexecuted_outputs(const Graph& g, const std::vector<Tensor>& inputs, std::vector<Tensor>& results);
 
+// Inputs for timing runs: float32 uniform in [-1, 1) from `seed`, other dtypes zero
+// (valid indices, neutral flags).
+std::vector<Tensor> seeded_random_inputs(const std::vector<TensorSpec>& specs, uint64_t seed = 1);
+
 // Pointers for running a segment that covers the whole graph straight from the
 // caller's tensors: in[i] is the graph input segment.inputs[i], out[i] the result
 // receiving segment.outputs[i]. `results` holds one tensor per graph output.

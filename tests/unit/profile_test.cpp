@@ -117,7 +117,8 @@ TEST(ProfileFile, RoundTripKeepsLinkSegments) {
   Profile written = sample_profile();
   written.links[0].fit.segments = {{0, 0.02, 50000}, {6144, 0.3, 15000}, {3e6, 10, 6000}};
   write_profile(written, path);
-  const LinkFit& read = read_profile(path).links.at(0).fit;
+  const Profile profile = read_profile(path);
+  const LinkFit& read = profile.links.at(0).fit;
   ASSERT_EQ(read.segments.size(), 3u);
   EXPECT_DOUBLE_EQ(read.segments[1].from_bytes, 6144);
   EXPECT_DOUBLE_EQ(read.segments[2].latency_us, 10);
@@ -135,7 +136,8 @@ TEST(ProfileFile, ReadsSingleLineLinkFitsOfOlderFiles) {
     "links": [{"device": "cpu:1", "direction": "to_device",
                "fit": {"latency_us": 2.0, "bytes_per_us": 1000.0, "max_rel_error": 0.1, "mean_rel_error": 0.05},
                "samples": [{"bytes": 1024.0, "us": {"median": 3.0, "p10": 2.9, "p90": 3.1}}]}]})");
-  const LinkFit& fit = read_profile(path).links.at(0).fit;
+  const Profile profile = read_profile(path);
+  const LinkFit& fit = profile.links.at(0).fit;
   EXPECT_TRUE(fit.segments.empty());
   EXPECT_DOUBLE_EQ(fit.time_us(1e6), 2 + 1e6 / 1000);
   std::filesystem::remove(path);

@@ -1,0 +1,31 @@
+// The auto planner's measured check: before a plan serves, it is timed against each
+// single device that can run the whole graph, interleaved so that machine noise hits
+// all alike, and the fastest measured is kept. A plan over several devices must win
+// by a margin. Costs the predictor cannot see (segment boundaries, a busy core) can
+// then not make auto slower than the best single device it was given.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "backends/device.h"
+#include "plan/plan.h"
+
+namespace tandem {
+
+struct PlanCheckOptions {
+  int runs = 5;          // timed runs of each contender after one warm-up; 0: no check
+  double margin = 0.03;  // a plan over several devices is kept only when this much faster
+};
+
+struct PlanCheck {
+  std::vector<std::string> contenders;  // "plan", "single:cpu:0", ...
+  std::vector<double> median_us;        // per contender
+  std::string kept;                     // the contender now in `plan`
+};
+
+// `plan` is the placed plan for the prepared `graph` with its cost table `costs`;
+// replaced in place by the single-device plan that measured fastest, if any.
+PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, Plan& plan,
+                                    const DeviceOptions& options, const PlanCheckOptions& check = {});
+
+}  // namespace tandem

@@ -79,9 +79,10 @@ def targets_met(results):
 
 
 def final_rounds(args):
+    warmup = f"{args.warmup} warm-up run{'' if args.warmup == 1 else 's'}"
     if args.repeats > 0:
-        return f"{args.repeats} rounds after {args.warmup} warm-up runs"
-    return f"at least 10 rounds and {args.seconds:g} s after {args.warmup} warm-up runs"
+        return f"{args.repeats} rounds after {warmup}"
+    return f"at least 10 rounds and {args.seconds:g} s after {warmup}"
 
 
 def kept_notes(text):

@@ -34,6 +34,7 @@ BenchResult bench_one(const std::string& model, const BenchArgs& args) {
   SessionOptions options = session_options(args.device, args.threads, single_batch(args), true, args.gpu);
   options.devices = args.devices;
   options.profile = args.profile;
+  options.cores = pinned_cores(args.cores, args.device == "auto" ? args.devices : std::vector<std::string>{args.device});
   Session session = Session::open(model, options);
   std::vector<Tensor> inputs = random_inputs(session);
   for (int i = 0; i < args.warmup; ++i) session.run(inputs);

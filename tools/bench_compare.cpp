@@ -155,7 +155,7 @@ void add_bench_compare_options(CLI::App& bench, BenchArgs& args) {
   bench.add_option("--oracle-budget", args.oracle_budget,
                    "--compare: seconds per model and batch for screening oracle candidates (default 20)");
   bench.add_option("--markdown", args.markdown, "--compare: also write the table as markdown");
-  add_core_flags(bench, args.cores);
+  add_core_flags(bench, args.cores);  // plain bench pins its --device (or auto's --devices) too
 }
 
 void bench_compare(const BenchArgs& args) {

@@ -29,7 +29,7 @@ struct BenchArgs {
   int threads = 0, warmup = 3, repeats = 0;
   double seconds = 1.0;
   GpuFlags gpu;
-  CoreFlags cores;                   // --compare: --split-cores, --cores
+  CoreFlags cores;                   // --split-cores, --cores
   std::vector<std::string> compare;  // --compare: single devices and "auto"
   double oracle_budget = 20;         // --oracle-budget: seconds per model and batch
   std::string markdown;              // --markdown

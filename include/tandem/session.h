@@ -16,7 +16,7 @@ struct SessionOptions {
   int threads = 0;             // 0: all cores
   // CPU devices by name ("cpu", "cpu:1") pinned to cores of their own, e.g.
   // {{"cpu:0", {0}}, {"cpu:1", {1}}}; a device not named runs unpinned.
-  std::map<std::string, std::vector<int>> cores;
+  std::map<std::string, std::vector<int>> cores = {};
   int64_t batch = 0;           // 0: the model's own batch size
   bool optimize = true;        // run the graph passes (fold BN, fuse activations...)
   bool tf32 = false;           // cuda: allow TF32 tensor-core math (default strict float32)

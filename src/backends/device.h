@@ -64,7 +64,7 @@ struct DeviceInfo {
   TransferModel transfer;
   // Host devices: the cores their threads are pinned to; empty: unpinned (any core).
   // Two host devices whose cores overlap (or either is unpinned) share compute.
-  std::vector<int> cores;
+  std::vector<int> cores = {};
 };
 
 struct DeviceOptions {
@@ -72,7 +72,7 @@ struct DeviceOptions {
   // Host devices, by device name: the cores ("cpu:1" -> {1}) its threads are pinned
   // to, so that two CPU device instances can own disjoint cores. A device not named
   // here runs unpinned on all cores.
-  std::map<std::string, std::vector<int>> cores;
+  std::map<std::string, std::vector<int>> cores = {};
   bool tf32 = false;        // GPUs: allow TF32 tensor-core math (default strict float32)
   bool graphs = true;       // GPUs: capture compiled segments as CUDA graphs and replay them
   size_t workspace_limit = size_t{256} << 20;  // GPUs: most scratch bytes one algorithm may use

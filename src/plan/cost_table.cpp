@@ -102,6 +102,16 @@ int threads_for(const Predictor& predictor, const std::string& device, const Cos
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// Extra µs of node `n` on `device` at a segment boundary; 0 where the node costs
+// nothing or cannot run there.
+double boundary_extra(const Graph& graph, size_t n, const Predictor& predictor, const std::string& device,
+                      const CostOptions& options, double node_us) {
+  if (!(node_us > 0) || node_us == kUnsupported) return 0;
+  const Node& node = graph.nodes[n];
+  return predictor.boundary_extra_us(device, node_signature(node, graph), node_features(node, graph)) *
+         value_or(options.calibration, device, 1.0);
+}
+
 // Predicted µs of every node on one device.
 std::vector<double> device_column(const Graph& graph, const Predictor& predictor, const std::string& device,
                                   const CostOptions& options) {
@@ -135,13 +145,22 @@ bool is_pure_view(const std::string& op) {
 
 // The predictor's copy model with its segments; a model without bandwidth is a fixed
 // cost whatever the size (bytes_per_us "infinite"), or free when that cost is 0.
-Link predicted_link(const Predictor& predictor, const std::string& device, const std::string& direction) {
-  LinkFit model = predictor.copy_model(device, direction);
+namespace {
+
+// A fitted model as a planner link; a fixed cost (no bandwidth term) becomes an
+// infinitely fast link with that latency, a zero model a free link.
+Link link_of(const LinkFit& model) {
   Link link{model.latency_us, model.bytes_per_us, model.segments};
   if (link.bytes_per_us > 0) return link;
   if (model.time_us(kLargeCopyBytes) <= 0) return {};
   link.bytes_per_us = std::numeric_limits<double>::max();
   return link;
+}
+
+}  // namespace
+
+Link predicted_link(const Predictor& predictor, const std::string& device, const std::string& direction) {
+  return link_of(predictor.copy_model(device, direction));
 }
 
 CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::vector<std::string>& devices,
@@ -153,11 +172,14 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
   costs.compute_group = compute_groups(devices, options);
   costs.source = options.predictor_path.empty() ? "predictor" : "predictor " + options.predictor_path;
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
+  costs.boundary_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   for (size_t d = 0; d < devices.size(); ++d) {
     std::vector<double> column = device_column(graph, predictor, devices[d], options);
     for (size_t n = 0; n < graph.nodes.size(); ++n) costs.node_us[n][d] = column[n];
     costs.to_device.push_back(predicted_link(predictor, devices[d], "to_device"));
     costs.to_host.push_back(predicted_link(predictor, devices[d], "to_host"));
+    for (size_t n = 0; n < graph.nodes.size(); ++n)
+      costs.boundary_us[n][d] = boundary_extra(graph, n, predictor, devices[d], options, costs.node_us[n][d]);
   }
   return costs;
 }

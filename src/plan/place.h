@@ -4,8 +4,10 @@
 // a device. Strategies:
 //   dp           exact dynamic programming over the topological order, whose state
 //                records where each live tensor sits; exact for the serialised cost
-//                (node times plus copy times, which is the makespan of a chain); gives
-//                up when the live-tensor cut is too wide (more than max_states states)
+//                (node times plus copy times, which is the makespan of a chain) when
+//                segment boundaries are free (with boundary costs it charges a value
+//                the sides it can see from the state); gives up when the live-tensor
+//                cut is too wide (more than max_states states)
 //   heft         HEFT-like list scheduling: upward rank with mean costs, then each
 //                node to the device giving its earliest finish, copies included
 //   brute-force  every placement, each scheduled; only for small graphs
@@ -36,7 +38,8 @@ struct PlaceOptions {
 Plan place_layers(const Graph& graph, const CostTable& costs, const PlaceOptions& options);
 
 // Node times plus copy times of `placement` with no overlap: the copies are those
-// schedule() makes. Equals schedule()'s makespan for a chain.
+// schedule() makes; plus both sides' boundary cost of every edge between devices.
+// Equals schedule()'s makespan for a chain.
 double serial_cost(const Graph& graph, const CostTable& costs, const Placement& placement);
 
 // Number of graph edges (a value read by a node) whose producer and reader sit on

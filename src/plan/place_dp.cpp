@@ -45,6 +45,8 @@ struct Entry {
 struct Liveness {
   std::vector<std::vector<int>> live;
   std::vector<bool> is_output;
+  std::vector<bool> is_graph_input;
+  std::vector<int> producer;  // per value: its node (-1: none)
 };
 
 Liveness liveness(const Graph& graph) {
@@ -55,6 +57,9 @@ Liveness liveness(const Graph& graph) {
   result.is_output.assign(graph.values.size(), false);
   for (int v : graph.outputs)
     if (v != kNoValue) result.is_output[static_cast<size_t>(v)] = true;
+  result.producer = graph.producers();
+  result.is_graph_input.assign(graph.values.size(), false);
+  for (int v : graph.inputs) result.is_graph_input[static_cast<size_t>(v)] = true;
   std::vector<int> live;
   for (int v : graph.inputs)
     if (plan_detail::value_bytes(graph, v) > 0 && last_use[static_cast<size_t>(v)] >= 0) live.push_back(v);
@@ -108,10 +113,17 @@ Entry extend(const Graph& graph, const CostTable& costs, const Liveness& lv, siz
   const auto& after = lv.live[n + 1];
   Masks masks = from.masks;
   double cost = from.cost + costs.node_us[n][static_cast<size_t>(device)];
+  bool crossing = false;  // an input comes from another device: this side's boundary cost
   for (int v : plan_detail::transferable_inputs(graph, node)) {
     size_t i = index_of(before, v, graph, node);
-    cost += bring(costs, plan_detail::value_bytes(graph, v), masks[i], place);
+    const double bytes = plan_detail::value_bytes(graph, v);
+    if (!(masks[i] & place_bit(place)) && !lv.is_graph_input[static_cast<size_t>(v)]) {
+      crossing = true;  // the producer's side too, when the state still says its device
+      cost += costs.half_boundary_us(lv.producer[static_cast<size_t>(v)], only_place(masks[i]));
+    }
+    cost += bring(costs, bytes, masks[i], place);
   }
+  if (crossing) cost += costs.half_boundary_us(static_cast<int>(n), device);
   Entry next{Masks(after.size(), 0), 0, from_index, device};
   for (int v : node.outputs) {
     double bytes = plan_detail::value_bytes(graph, v);

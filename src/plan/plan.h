@@ -51,6 +51,11 @@ struct CostTable {
   // overlapping cores) and never run nodes at the same time. Empty: each its own.
   std::vector<int> compute_group;
   int group_of(int device) const;
+  // [node][device]: extra µs of the node when a segment boundary cuts next to it
+  // (layout conversions, fusions lost, dispatch). Half is paid when an input comes
+  // from another device, half when its output goes to one. Empty: free.
+  std::vector<std::vector<double>> boundary_us;
+  double half_boundary_us(int node, int device) const;
   // Time to move `bytes` from device `from` to device `to` (-1: host memory).
   double copy_us(double bytes, int from, int to) const;
 };

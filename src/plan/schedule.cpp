@@ -21,6 +21,11 @@ int CostTable::group_of(int device) const {
   return compute_group.empty() ? device : compute_group.at(static_cast<size_t>(device));
 }
 
+double CostTable::half_boundary_us(int node, int device) const {
+  if (boundary_us.empty() || node < 0 || device < 0) return 0;
+  return boundary_us.at(static_cast<size_t>(node)).at(static_cast<size_t>(device)) / 2;
+}
+
 double CostTable::copy_us(double bytes, int from, int to) const {
   if (from == to) return 0;
   double us = 0;
@@ -66,6 +71,10 @@ void check_cost_table(const Graph& graph, const CostTable& costs) {
                                         std::to_string(devices) + " devices");
   if (costs.to_device.size() != devices || costs.to_host.size() != devices)
     fail(ErrorKind::InvalidInput, "cost table needs one to_device and one to_host link per device");
+  if (!costs.boundary_us.empty() && costs.boundary_us.size() != graph.nodes.size())
+    fail(ErrorKind::InvalidInput, "cost table needs one boundary row per node");
+  for (const auto& row : costs.boundary_us)
+    if (row.size() != devices) fail(ErrorKind::InvalidInput, "cost table boundary rows need one entry per device");
   if (!costs.compute_group.empty() && costs.compute_group.size() != devices)
     fail(ErrorKind::InvalidInput, "cost table needs one compute group per device");
   for (int group : costs.compute_group)
@@ -92,6 +101,8 @@ Timeline::Timeline(const Graph& graph, const CostTable& costs)
       costs_(&costs),
       bytes_(graph.values.size()),
       home_(graph.values.size(), kHost),
+      producer_(graph.values.size(), -1),
+      producer_device_(graph.nodes.size(), -1),
       arrival_(graph.values.size(), std::vector<double>(costs.devices.size() + 1, kNever)),
       group_free_(costs.devices.size(), 0),
       to_host_free_(costs.devices.size(), 0),
@@ -135,15 +146,27 @@ double Timeline::run(int node, int device) {
   const Node& n = graph_->nodes.at(static_cast<size_t>(node));
   const int place = memory_of(*costs_, device);
   double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
-  double start = group_free;
-  for (int v : n.inputs) start = std::max(start, bring(v, place));
-  double finish = start + costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)];
+  double start = group_free, extra = 0;
+  for (int v : n.inputs) {
+    double ready = bring(v, place);
+    if (v != kNoValue && bytes_[static_cast<size_t>(v)] > 0) {
+      const int producer = producer_[static_cast<size_t>(v)];
+      if (producer >= 0 && producer_device_[static_cast<size_t>(producer)] != device) {
+        ready += costs_->half_boundary_us(producer, producer_device_[static_cast<size_t>(producer)]);
+        extra = costs_->half_boundary_us(node, device);
+      }
+    }
+    start = std::max(start, ready);
+  }
+  double finish = start + costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)] + extra;
   group_free = finish;
   for (int v : n.outputs) {
     if (v == kNoValue) continue;
     home_[static_cast<size_t>(v)] = place;
+    producer_[static_cast<size_t>(v)] = node;
     arrival_[static_cast<size_t>(v)][static_cast<size_t>(place + 1)] = finish;
   }
+  producer_device_[static_cast<size_t>(node)] = device;
   nodes.push_back(PlannedNode{node, device, start, finish});
   return finish;
 }

@@ -40,8 +40,10 @@ class Timeline {
 
   // Time `value` is present at `place`, issuing the copies that bring it there.
   double bring(int value, int place);
-  // Brings the node's inputs to `device`, runs it after the previous node of the
-  // device's compute group, and returns its finish time.
+  // Brings the node's inputs to `device` (a value from another device arrives after
+  // half its producer's boundary cost, and the node itself takes half its own
+  // longer), runs it after the previous node of the device's compute group, and
+  // returns its finish time.
   double run(int node, int device);
   // Latest node finish or graph output arrival in host memory (brings outputs).
   double makespan();
@@ -57,6 +59,8 @@ class Timeline {
   const CostTable* costs_;
   std::vector<double> bytes_;                 // per value
   std::vector<int> home_;                     // per value: place it was produced in
+  std::vector<int> producer_;                 // per value: node that produced it (-1: graph input)
+  std::vector<int> producer_device_;          // per node: device it ran on (-1: not yet)
   std::vector<std::vector<double>> arrival_;  // [value][place + 1], infinity: not there
   std::vector<double> group_free_;  // per compute group (CostTable::group_of)
   std::vector<double> to_host_free_, to_device_free_;

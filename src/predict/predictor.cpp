@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "predict/boundary_fit.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -68,6 +69,12 @@ Predictor Predictor::fit(const std::vector<LatencySample>& samples, const std::m
 
 Predictor Predictor::fit(const Profile& profile, const FitOptions& options) {
   Predictor predictor = fit(training_set(profile, options.floor_us).samples, profile.devices, profile.links, options);
+  for (const auto& [device, boundary] : boundary_samples(profile))
+    predictor.links_[{device, "boundary"}] = fit_boundary(boundary);
+  for (auto& [device, extras] : boundary_extras(profile)) {
+    auto models = predictor.devices_.find(device);
+    if (models != predictor.devices_.end()) models->second.boundary_extra_us = std::move(extras);
+  }
   for (auto& [device, signatures] : fused_signatures(profile)) {
     auto models = predictor.devices_.find(device);
     if (models != predictor.devices_.end()) models->second.fused = std::move(signatures);
@@ -126,6 +133,16 @@ LinkFit Predictor::copy_model(const std::string& device, const std::string& dire
   if (kind == DeviceKind::Gpu) return {10, 6e3};
   if (kind == DeviceKind::Remote) return {1000, 100};
   return {1, 5e3};
+}
+
+double Predictor::boundary_extra_us(const std::string& device, const std::string& signature,
+                                    const NodeFeatures& f) const {
+  if (const DeviceModels* models = this->device(device)) {
+    auto measured = models->boundary_extra_us.find(signature);
+    if (measured != models->boundary_extra_us.end()) return measured->second;
+  }
+  auto link = links_.find({device, "boundary"});
+  return link == links_.end() ? 0 : link->second.time_us(f.input_bytes + f.output_bytes) + link->second.time_us(0);
 }
 
 double Predictor::predict_copy(const std::string& device, const std::string& direction, double bytes) const {

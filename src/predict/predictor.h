@@ -1,7 +1,8 @@
 // The latency predictor `tandem fit` trains and the planner asks: per device, per op
 // type the model kind that validated best (roofline, linear or boosted trees), a
 // device-wide roofline for op types it has no model of, conservative defaults for
-// devices it never saw, and the profile's link fits for copy times. Saved as a
+// devices it never saw, the profile's link fits for copy times, and each device's
+// segment-boundary cost. Saved as a
 // versioned, self-contained JSON file ("format": "tandem-predictor").
 #pragma once
 #include <map>
@@ -26,6 +27,9 @@ struct DeviceModels {
   Roofline fallback;                    // all of the device's samples, or defaults
   std::map<std::string, OpModel> ops;   // by op type
   std::set<std::string> fused;          // signatures always fused into the node before
+  // Measured extra µs of a node when a segment boundary cuts next to it (alone
+  // minus inside its graph, predict/boundary_fit.h), by signature.
+  std::map<std::string, double> boundary_extra_us;
 };
 
 // "cuda..." is a GPU, "remote..." a remote device, anything else a host device.
@@ -53,6 +57,11 @@ class Predictor {
   // The copy-time model predict_copy evaluates: the profiled link fit, a default line
   // for a device without one, a zero model for the host itself.
   LinkFit copy_model(const std::string& device, const std::string& direction) const;
+
+  // Extra µs of the node on `device` when a segment boundary cuts next to it: as
+  // measured for its signature, else from the device's boundary fit over the node's
+  // input and output bytes (predict/boundary_fit.h); 0 for a device never timed so.
+  double boundary_extra_us(const std::string& device, const std::string& signature, const NodeFeatures& f) const;
 
   // The models of a device; nullptr when it was never profiled.
   const DeviceModels* device(const std::string& name) const;

@@ -52,7 +52,8 @@ json device_json(const DeviceModels& d) {
           {"threads", d.threads},
           {"fallback", roofline_json(d.fallback)},
           {"ops", ops},
-          {"fused", d.fused}};
+          {"fused", d.fused},
+          {"boundary_extra_us", d.boundary_extra_us}};
 }
 
 DeviceModels device_from_json(const json& j, const std::string& where) {
@@ -67,6 +68,12 @@ DeviceModels device_from_json(const json& j, const std::string& where) {
     if (!signature.is_string()) fail(ErrorKind::InvalidInput, where + ": 'fused' holds a non-string");
     d.fused.insert(signature.get<std::string>());
   }
+  if (j.contains("boundary_extra_us"))
+    for (const auto& [signature, us] : field(j, "boundary_extra_us", json::value_t::object, where).items()) {
+      if (!us.is_number() || !(us.get<double>() >= 0))
+        fail(ErrorKind::InvalidInput, where + ": boundary_extra_us of '" + signature + "' is not a number >= 0");
+      d.boundary_extra_us[signature] = us.get<double>();
+    }
   return d;
 }
 

@@ -13,6 +13,7 @@
 #include "predict/features.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
+#include "tandem/error.h"
 
 namespace tandem {
 
@@ -105,6 +106,35 @@ void NodeProfiler::run_whole(std::vector<NodeTime>* times) {
   device_.synchronize();
 }
 
+double NodeProfiler::time_alone(int n, int runs) {
+  Segment alone = make_segment(graph_, {n});
+  std::unique_ptr<Executable> executable;
+  try {
+    executable = device_.compile(alone);
+  } catch (const Error&) {
+    return 0;
+  }
+  std::vector<void*> inputs, outputs;
+  uint64_t seed = 1;
+  for (int id : alone.inputs) {
+    std::vector<std::byte> contents = random_contents(graph_.value(id), seed++);
+    inputs.push_back(device_.allocate(contents.size()));
+    device_.copy_from_host(inputs.back(), contents.data(), contents.size());
+  }
+  for (int id : alone.outputs) outputs.push_back(device_.allocate(value_bytes(graph_.value(id))));
+  std::vector<const void*> in(inputs.begin(), inputs.end());
+  std::vector<double> samples;
+  for (int r = 0; r <= runs; ++r) {
+    Clock::time_point start = Clock::now();
+    executable->run(in, outputs);
+    device_.synchronize();
+    if (r > 0) samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+  }
+  for (void* p : inputs) device_.release(p);
+  for (void* p : outputs) device_.release(p);
+  return spread_of(samples).median;
+}
+
 ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
   BackgroundLoad background(load);
   for (int i = 0; i < options.warmup; ++i) run_whole(nullptr);
@@ -123,6 +153,9 @@ ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
     total_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - run_start).count());
   }
   ProfileRun run = summarise(node_us, total_us, background.share());
+  for (size_t k = 0; k < run.nodes.size() && options.isolated_runs > 0; ++k)
+    if (!run.nodes[k].fused && run.nodes[k].us.median > 0 && !graph_.nodes[static_cast<size_t>(segment_.nodes[k])].outputs.empty())
+      run.nodes[k].isolated_us = time_alone(segment_.nodes[k], options.isolated_runs);
   run.load = load;
   run.measured_load = meter.busy_share().value_or(-1.0);
   run.warmup = options.warmup;

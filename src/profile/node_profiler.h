@@ -1,7 +1,9 @@
 // Profiling one model on one device: the graph prepared at one batch size, compiled
 // whole as one segment, run with seeded random inputs in the device's memory; every
 // node timed over repeats after warm-up, the whole run timed separately (without
-// per-node timing), optionally under injected background CPU load.
+// per-node timing), optionally under injected background CPU load. Every node that
+// costs something is also timed alone, as its own segment, which tells the planner
+// what cutting the graph at a node costs on this device.
 #pragma once
 #include <memory>
 #include <string>
@@ -17,6 +19,7 @@ struct MeasureOptions {
   int repeats = 10;          // at least this many timed runs...
   double min_seconds = 1.0;  // ...and at least this long measuring (timed runs of both kinds)
   int max_repeats = 1000;    // but never more runs than this
+  int isolated_runs = 5;     // timed runs of each node alone (0: not measured)
 };
 
 class NodeProfiler {
@@ -33,6 +36,8 @@ class NodeProfiler {
 
  private:
   void run_whole(std::vector<NodeTime>* times);
+  // Median µs of node `n` compiled and run alone; 0 when the device cannot compile it so.
+  double time_alone(int n, int runs);
   ProfileRun summarise(const std::vector<std::vector<double>>& node_us, const std::vector<double>& total_us,
                        double load) const;
 

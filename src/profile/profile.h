@@ -42,6 +42,10 @@ struct NodeSample {
   bool fused = false;
   Spread us;
   NodeFeatures features;  // threads and load filled in from the run
+  // Median µs of the node compiled and run alone, as its own segment with dense
+  // row-major inputs and outputs (0: not measured). Above `us.median` by what a
+  // segment boundary costs: layout conversions, lost fusions, dispatch.
+  double isolated_us = 0;
 };
 
 // One model (or synthetic layer from a sweep) on one device at one batch and load.

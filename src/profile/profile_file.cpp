@@ -46,7 +46,7 @@ json run_json(const ProfileRun& run) {
   json nodes = json::array();
   for (const NodeSample& n : run.nodes)
     nodes.push_back({{"name", n.name}, {"signature", n.signature}, {"fused", n.fused}, {"us", spread_json(n.us)},
-                     {"features", features_json(n.features)}});
+                     {"isolated_us", n.isolated_us}, {"features", features_json(n.features)}});
   return {{"model", run.model},   {"device", run.device},   {"batch", run.batch},
           {"load", run.load},     {"measured_load", run.measured_load}, {"warmup", run.warmup},
           {"repeats", run.repeats}, {"total_us", spread_json(run.total_us)}, {"nodes", nodes}};
@@ -153,6 +153,8 @@ class Reader {
       n.signature = text(nodes[i], at, "signature");
       n.fused = flag(nodes[i], at, "fused");
       n.us = spread(nodes[i], at, "us");
+      if (nodes[i].contains("isolated_us")) n.isolated_us = number(nodes[i], at, "isolated_us");
+      if (n.isolated_us < 0) bad(at + ".isolated_us", "must not be negative");
       n.features = features(nodes[i], at);
       r.nodes.push_back(std::move(n));
     }

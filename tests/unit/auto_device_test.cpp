@@ -17,6 +17,8 @@
 #include "profile/load_generator.h"
 #include "runtime/auto_planner.h"
 #include "runtime/auto_runner.h"
+#include "runtime/graph_io.h"
+#include "runtime/plan_check.h"
 #include "op_test_util.h"
 #include "tandem/session.h"
 
@@ -179,6 +181,45 @@ TEST_F(AutoDeviceTest, InjectedLoadMakesTheRunnerReplanAwayFromTheSlowedDevice) 
   EXPECT_LE(costed_nodes_on(runner.plan(), runner.costs(), slow), nodes_at_replan[static_cast<size_t>(slow)])
       << event->summary;
   for (int i = 0; i < 3; ++i) expect_near(runner.run(inputs), expected);
+}
+
+// A plan that alternates cpu:0 and cpu:1 (shared cores) against each single device:
+// every contender is timed, the kept one is the measured fastest single device or
+// the plan, and the kept plan computes the same outputs.
+TEST(PlanCheck, TimesThePlanAgainstEachSingleDeviceAndKeepsTheFastest) {
+  Graph graph = load_model("lenet5");
+  prepare_graph(graph, PrepareOptions{});
+  CostTable costs;
+  costs.devices = {"cpu:0", "cpu:1"};
+  costs.node_us.assign(graph.nodes.size(), {1, 1});
+  costs.to_device = {Link{1, 1e3}, Link{1, 1e3}};
+  costs.to_host = costs.to_device;
+  Placement alternating(graph.nodes.size());
+  for (size_t n = 0; n < alternating.size(); ++n) alternating[n] = static_cast<int>(n % 2);
+  Plan plan = schedule(graph, costs, alternating);
+  plan.strategy = "test";
+  DeviceOptions options;
+  options.threads = 1;
+  PlanCheckOptions check;
+  check.runs = 0;
+  Plan unchecked = plan;
+  EXPECT_EQ(check_plan_by_measurement(graph, costs, unchecked, options, check).kept, "plan");
+  check.runs = 3;
+  PlanCheck result = check_plan_by_measurement(graph, costs, plan, options, check);
+  EXPECT_EQ(result.contenders, (std::vector<std::string>{"plan", "single:cpu:0", "single:cpu:1"}));
+  ASSERT_EQ(result.median_us.size(), 3u);
+  for (double us : result.median_us) EXPECT_GT(us, 0);
+  auto best_single = std::min(result.median_us[1], result.median_us[2]);
+  if (result.kept == "plan") {
+    EXPECT_LT(result.median_us[0] * (1 + check.margin), best_single);
+  } else {
+    EXPECT_EQ(result.median_us[result.kept == "single:cpu:0" ? 1 : 2], best_single);
+    EXPECT_EQ(plan.strategy.rfind("single:", 0), 0u) << plan.strategy;
+  }
+  std::vector<Tensor> inputs = seeded_inputs({spec_of(graph.value(graph.inputs[0]))});
+  SessionOptions reference;
+  reference.threads = 1;
+  expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open("lenet5", reference).run(inputs));
 }
 
 TEST_F(AutoDeviceTest, NoDeviceLeftIsAnError) {

@@ -97,6 +97,27 @@ TEST(PlanFile, RoundTripKeepsEveryField) {
   EXPECT_EQ(placement_of(back, lenet()), placement_of(plan, lenet()));
 }
 
+TEST(PlanFile, PinnedCoresRoundTripAndBadListsAreNamed) {
+  CostTable costs = two_device_costs(lenet());
+  Plan plan = half_and_half(lenet(), costs);
+  plan.cores[plan.devices[0]] = {0, 1, 2, 5};
+  std::string path = temp_path("cores.json");
+  write_plan(plan, lenet(), path);
+  EXPECT_EQ(read_plan(path, lenet()).cores, plan.cores);
+  nlohmann::json j = plan_to_json(plan, lenet());
+  EXPECT_EQ(j["cores"][plan.devices[0]], "0-2,5");
+  j["cores"][plan.devices[0]] = "3-1";
+  try {
+    plan_from_json(j, lenet(), "edited.json");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cores." + plan.devices[0]), std::string::npos) << e.what();
+  }
+  j["cores"] = {{"gpu:9", "0"}};
+  EXPECT_THROW(plan_from_json(j, lenet(), "edited.json"), Error);
+  std::remove(path.c_str());
+}
+
 TEST(PlanFile, HandEditedPlanNeedsOnlyDevicesAndReordersNodes) {
   json j = plan_to_json(half_and_half(lenet(), two_device_costs(lenet())), lenet());
   j.erase("copies");

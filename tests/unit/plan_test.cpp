@@ -245,6 +245,47 @@ TEST(Schedule, IndependentBranchesOverlap) {
   EXPECT_EQ(plan.copies.size(), 2u) << "weights are never copied";
 }
 
+TEST(Schedule, DevicesSharingComputeNeverOverlap) {
+  // The branches of IndependentBranchesOverlap, with dev0 and dev1 in one compute
+  // group (two CPU devices on the same cores): B and C run one after the other.
+  Builder bld;
+  int x = bld.input(100);
+  int a = bld.node({x}, 200);
+  int b = bld.node({a}, 50);
+  int c = bld.node({a, bld.weights()}, 50);
+  bld.graph.outputs.push_back(bld.node({b, c}, 25));
+  CostTable costs = table({{10, 1}, {50, 5}, {20, 1}, {1, 1}}, {Link{}, Link{2, 100}}, {Link{}, Link{3, 50}});
+  costs.compute_group = {0, 0};
+  Plan plan = schedule(bld.graph, costs, {0, 1, 0, 0});
+  // A [0,10]; a to dev1 [10,20]; B [20,25]; C waits for B: [25,45]; b back [25,32]; D [45,46].
+  EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 25);
+  EXPECT_DOUBLE_EQ(plan.makespan_us, 46);
+  Plan best = place_layers(bld.graph, costs, PlaceOptions{});
+  for (const PlannedNode& m : best.nodes)
+    for (const PlannedNode& n : best.nodes)
+      if (m.node < n.node) EXPECT_TRUE(m.finish_us <= n.start_us + kEps || n.finish_us <= m.start_us + kEps);
+  costs.compute_group = {0, 2};
+  EXPECT_THROW(schedule(bld.graph, costs, {0, 1, 0, 0}), Error);
+}
+
+TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {
+  ThreeNodes t;
+  t.costs.boundary_us = {{4, 6}, {8, 10}, {12, 14}};
+  Plan plan = schedule(t.graph, t.costs, {0, 1, 0});
+  // A [0,10]; a reaches dev1 at 20, plus half A's extra on dev0 (2) -> B starts 22,
+  // runs 5 + half its own extra (5) -> [22,32]; b back to host (7) and half B's extra
+  // on dev1 (5) -> 44; C runs 7 + half its extra on dev0 (6) -> [44,57].
+  EXPECT_DOUBLE_EQ(plan.nodes[1].start_us, 22);
+  EXPECT_DOUBLE_EQ(plan.nodes[1].finish_us, 32);
+  EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 44);
+  EXPECT_DOUBLE_EQ(plan.makespan_us, 57);
+  // Serially: 39 without boundaries, plus A's output side 2, B's two sides 10, C's input side 6.
+  EXPECT_DOUBLE_EQ(serial_cost(t.graph, t.costs, {0, 1, 0}), 57);
+  EXPECT_DOUBLE_EQ(schedule(t.graph, t.costs, {1, 1, 1}).makespan_us, 55) << "no switch, no boundary";
+  t.costs.boundary_us.pop_back();
+  EXPECT_THROW(schedule(t.graph, t.costs, {0, 1, 0}), Error);
+}
+
 TEST(Schedule, RejectsBadPlacementsAndTables) {
   ThreeNodes t;
   t.costs.node_us[1][0] = kUnsupported;

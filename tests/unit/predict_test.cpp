@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "predict/accuracy.h"
+#include "predict/boundary_fit.h"
 #include "predict/boosted_trees.h"
 #include "predict/evaluate.h"
 #include "predict/linear_model.h"
@@ -298,6 +299,41 @@ TEST(Predictor, RemembersFusedSignatures) {
   std::string path = temp_path("fused.json");
   p.save(path);
   EXPECT_TRUE(Predictor::load(path).fused("cpu", "b/relu"));
+  std::remove(path.c_str());
+}
+
+TEST(BoundaryFit, RecoversPerValueLatencyAndBandwidth) {
+  std::vector<BoundarySample> samples;
+  for (double bytes : {1e3, 1e4, 1e5, 1e6, 4e6}) samples.push_back({bytes, 2 * 5 + bytes / 1000});
+  LinkFit fit = fit_boundary(samples);
+  EXPECT_NEAR(fit.latency_us, 5, 1e-6);
+  EXPECT_NEAR(fit.bytes_per_us, 1000, 1e-6);
+  EXPECT_LT(fit.max_rel_error, 1e-9);
+  EXPECT_DOUBLE_EQ(fit_boundary({}).time_us(1e6), 0);
+  // Falling with size cannot be a bandwidth: a fixed cost at the mean instead.
+  LinkFit flat = fit_boundary({{1e3, 30}, {1e6, 10}});
+  EXPECT_DOUBLE_EQ(flat.bytes_per_us, 0);
+  EXPECT_DOUBLE_EQ(2 * flat.latency_us, 20);
+}
+
+TEST(Predictor, BoundaryExtrasByMeasuredSignatureElseTheFit) {
+  Profile profile = law_profile();
+  for (ProfileRun& run : profile.runs)
+    for (NodeSample& n : run.nodes)
+      if (!n.fused) n.isolated_us = n.us.median + 10 + (n.features.input_bytes + n.features.output_bytes) / 1000;
+  Predictor p = Predictor::fit(profile);
+  const NodeSample& known = profile.runs[0].nodes[0];
+  double expected = 10 + (known.features.input_bytes + known.features.output_bytes) / 1000;
+  EXPECT_NEAR(p.boundary_extra_us("cpu", known.signature, known.features), expected, 1e-6);
+  NodeFeatures unseen = known.features;
+  unseen.input_bytes *= 3;
+  EXPECT_NEAR(p.boundary_extra_us("cpu", "never seen", unseen), 10 + (unseen.input_bytes + unseen.output_bytes) / 1000,
+              0.05 * expected);
+  EXPECT_DOUBLE_EQ(p.boundary_extra_us("cuda", known.signature, known.features), 0);
+  std::string path = temp_path("boundary.json");
+  p.save(path);
+  EXPECT_DOUBLE_EQ(Predictor::load(path).boundary_extra_us("cpu", known.signature, known.features),
+                   p.boundary_extra_us("cpu", known.signature, known.features));
   std::remove(path.c_str());
 }
 

@@ -22,10 +22,9 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from doc_sections import read_doc, section_text, write_section  # noqa: E402
+from doc_sections import NOTES_HEADING, write_section_keeping_notes  # noqa: E402
 
 SECTION_HEADING = "## Heterogeneous: auto against single devices"
-NOTES_HEADING = "### Notes"
 TARGET_BEST_SINGLE = 1.02  # auto / best single device, every cell
 TARGET_ORACLE = 1.05       # auto / measured oracle, every cell
 
@@ -85,12 +84,6 @@ def final_rounds(args):
     return f"at least 10 rounds and {args.seconds:g} s after {warmup}"
 
 
-def kept_notes(text):
-    section = section_text(text, SECTION_HEADING)
-    start = section.find("\n" + NOTES_HEADING)
-    return section[start + 1:].rstrip() + "\n" if start >= 0 else None
-
-
 def write_report(args, report, table, seconds):
     results = report["results"]
     single, oracle = targets_met(results)
@@ -101,7 +94,8 @@ def write_report(args, report, table, seconds):
         f"Hand-written analysis belongs under \"{NOTES_HEADING}\" in this section, which the script keeps.",
         "",
         f"- CPU: {report['cpu']}",
-        f"- Devices: {args.compare} (threads per CPU device: {args.threads or 'all cores'})",
+        f"- Devices: {args.compare} (threads per CPU device: {args.threads or 'all cores'}"
+        f"{', of its own cores (--split-cores)' if '--split-cores' in args.extra else ''})",
         f"- Date: {datetime.date.today().isoformat()}; the whole command took {seconds:.0f} s",
         f"- Command: `{shown_command(args)}`",
         "- Method: per model and batch, auto is planned from a fresh profile cache; the oracle's candidates "
@@ -120,10 +114,7 @@ def write_report(args, report, table, seconds):
         f"auto / oracle <= {TARGET_ORACLE}: {oracle} of {len(results)} cells.**",
         "",
     ]
-    notes = kept_notes(read_doc(args.out))
-    if notes:
-        lines.append(notes)
-    write_section(args.out, SECTION_HEADING, "\n".join(lines))
+    write_section_keeping_notes(args.out, SECTION_HEADING, lines)
     return single, oracle, len(results)
 
 

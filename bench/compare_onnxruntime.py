@@ -28,14 +28,13 @@ import onnxruntime as ort
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "conformance"))
-from doc_sections import read_doc, section_text, write_section  # noqa: E402
+from doc_sections import NOTES_HEADING, write_section_keeping_notes  # noqa: E402
 from zoo_vs_onnxruntime import ZOO_MODELS, csv_list, ort_session, seeded_input  # noqa: E402
 
 WARMUP = 3              # runs before timing, for both engines
 TARGET_RATIO = 1.0      # tandem / ort at batch 1
 TARGET_MODELS = 7       # models that must meet it
 SECTION_HEADING = "## CPU: tandem vs onnxruntime"
-NOTES_HEADING = "### Notes"
 
 
 def parse_args():
@@ -149,13 +148,6 @@ def table_rows(args, cells):
     return rows, met
 
 
-def kept_notes(text):
-    """The "### Notes" subsection (hand-written analysis) of this script's section, if any."""
-    section = section_text(text, SECTION_HEADING)
-    start = section.find("\n" + NOTES_HEADING)
-    return section[start + 1:].rstrip() + "\n" if start >= 0 else None
-
-
 def python_for_command():
     """The interpreter as the reader would type it: relative when it is the repo's venv."""
     inside = os.path.abspath(sys.executable).startswith(ROOT + os.sep)
@@ -190,11 +182,8 @@ def write_report(args, cells, cpu):
         f"(goal: at least {TARGET_MODELS} of 9).",
         "",
     ]
-    notes = kept_notes(read_doc(args.out))
-    if notes:
-        lines.append(notes)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    write_section(args.out, SECTION_HEADING, "\n".join(lines))
+    write_section_keeping_notes(args.out, SECTION_HEADING, lines)
     return met
 
 

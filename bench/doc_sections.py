@@ -1,5 +1,8 @@
 """Sections of docs/benchmarks.md: each benchmark script owns one level-2 section
-(its heading up to the next "## " heading) and rewrites only that one."""
+(its heading up to the next "## " heading) and rewrites only that one, keeping the
+section's hand-written "### Notes" subsection."""
+
+NOTES_HEADING = "### Notes"
 
 
 def section_bounds(text, heading):
@@ -42,3 +45,18 @@ def write_section(path, heading, body):
     text = replace_section(read_doc(path), heading, body)
     with open(path, "w") as f:
         f.write(text)
+
+
+def kept_notes(path, heading):
+    """The "### Notes" subsection (hand-written analysis) of the section under
+    `heading` in the file at `path`, or None."""
+    section = section_text(read_doc(path), heading)
+    start = section.find("\n" + NOTES_HEADING)
+    return section[start + 1:].rstrip() + "\n" if start >= 0 else None
+
+
+def write_section_keeping_notes(path, heading, lines):
+    """Writes the section from `lines` (starting with its heading) followed by the
+    notes the section already had."""
+    notes = kept_notes(path, heading)
+    write_section(path, heading, "\n".join(lines + ([notes] if notes else [])))

@@ -85,14 +85,18 @@ NodeProfiler::NodeProfiler(const Graph& loaded, std::string model, Device& devic
   prepare_graph(graph_, prepare);
   segment_ = whole_graph_segment(graph_);
   executable_ = device_.compile(segment_);
-  uint64_t seed = 1;
-  for (int id : segment_.inputs) {
-    std::vector<std::byte> contents = random_contents(graph_.value(id), seed++);
-    inputs_.push_back(device_.allocate(contents.size()));
-    device_.copy_from_host(inputs_.back(), contents.data(), contents.size());
-  }
-  for (int id : segment_.outputs) outputs_.push_back(device_.allocate(value_bytes(graph_.value(id))));
+  allocate_boundary(segment_, inputs_, outputs_);
   device_.synchronize();
+}
+
+void NodeProfiler::allocate_boundary(const Segment& segment, std::vector<void*>& inputs, std::vector<void*>& outputs) {
+  uint64_t seed = 1;
+  for (int id : segment.inputs) {
+    std::vector<std::byte> contents = random_contents(graph_.value(id), seed++);
+    inputs.push_back(device_.allocate(contents.size()));
+    device_.copy_from_host(inputs.back(), contents.data(), contents.size());
+  }
+  for (int id : segment.outputs) outputs.push_back(device_.allocate(value_bytes(graph_.value(id))));
 }
 
 NodeProfiler::~NodeProfiler() {
@@ -115,13 +119,7 @@ double NodeProfiler::time_alone(int n, int runs) {
     return 0;
   }
   std::vector<void*> inputs, outputs;
-  uint64_t seed = 1;
-  for (int id : alone.inputs) {
-    std::vector<std::byte> contents = random_contents(graph_.value(id), seed++);
-    inputs.push_back(device_.allocate(contents.size()));
-    device_.copy_from_host(inputs.back(), contents.data(), contents.size());
-  }
-  for (int id : alone.outputs) outputs.push_back(device_.allocate(value_bytes(graph_.value(id))));
+  allocate_boundary(alone, inputs, outputs);
   std::vector<const void*> in(inputs.begin(), inputs.end());
   std::vector<double> samples;
   for (int r = 0; r <= runs; ++r) {

@@ -36,6 +36,8 @@ class NodeProfiler {
 
  private:
   void run_whole(std::vector<NodeTime>* times);
+  // Device buffers for a segment's inputs (seeded random contents) and outputs.
+  void allocate_boundary(const Segment& segment, std::vector<void*>& inputs, std::vector<void*>& outputs);
   // Median µs of node `n` compiled and run alone; 0 when the device cannot compile it so.
   double time_alone(int n, int runs);
   ProfileRun summarise(const std::vector<std::vector<double>>& node_us, const std::vector<double>& total_us,

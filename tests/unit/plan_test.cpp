@@ -227,45 +227,53 @@ TEST(Schedule, AllOnTheLinkedDeviceCopiesInputAndOutput) {
   EXPECT_EQ(plan.copies.size(), 2u);
 }
 
+// x -> A -> a; B reads a; C reads a (and weights); D reads b and c.
+struct TwoBranches {
+  TwoBranches() {
+    Builder bld;
+    int x = bld.input(100);
+    int a = bld.node({x}, 200);
+    int b = bld.node({a}, 50);
+    int c = bld.node({a, bld.weights()}, 50);
+    bld.graph.outputs.push_back(bld.node({b, c}, 25));
+    graph = bld.graph;
+    costs = table({{10, 1}, {50, 5}, {20, 1}, {1, 1}}, {Link{}, Link{2, 100}}, {Link{}, Link{3, 50}});
+  }
+  Graph graph;
+  CostTable costs;
+};
+
 TEST(Schedule, IndependentBranchesOverlap) {
-  // x -> A(dev0) -> a; B(dev1) reads a; C(dev0) reads a; D(dev0) reads b and c.
-  Builder bld;
-  int x = bld.input(100);
-  int a = bld.node({x}, 200);
-  int b = bld.node({a}, 50);
-  int c = bld.node({a, bld.weights()}, 50);
-  bld.graph.outputs.push_back(bld.node({b, c}, 25));
-  CostTable costs = table({{10, 1}, {50, 5}, {20, 1}, {1, 1}}, {Link{}, Link{2, 100}}, {Link{}, Link{3, 50}});
-  Plan plan = schedule(bld.graph, costs, {0, 1, 0, 0});
+  // A, C and D on dev0, B on dev1.
+  TwoBranches t;
+  Graph& graph = t.graph;
+  CostTable& costs = t.costs;
+  Plan plan = schedule(graph, costs, {0, 1, 0, 0});
   // a to dev1 [10,20]; B [20,25]; b back [25,32]; C [10,30]; D [32,33].
   EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 10);
   EXPECT_DOUBLE_EQ(plan.nodes[3].start_us, 32);
   EXPECT_DOUBLE_EQ(plan.makespan_us, 33);
-  EXPECT_DOUBLE_EQ(serial_cost(bld.graph, costs, {0, 1, 0, 0}), 53);
+  EXPECT_DOUBLE_EQ(serial_cost(graph, costs, {0, 1, 0, 0}), 53);
   EXPECT_EQ(plan.copies.size(), 2u) << "weights are never copied";
 }
 
 TEST(Schedule, DevicesSharingComputeNeverOverlap) {
   // The branches of IndependentBranchesOverlap, with dev0 and dev1 in one compute
   // group (two CPU devices on the same cores): B and C run one after the other.
-  Builder bld;
-  int x = bld.input(100);
-  int a = bld.node({x}, 200);
-  int b = bld.node({a}, 50);
-  int c = bld.node({a, bld.weights()}, 50);
-  bld.graph.outputs.push_back(bld.node({b, c}, 25));
-  CostTable costs = table({{10, 1}, {50, 5}, {20, 1}, {1, 1}}, {Link{}, Link{2, 100}}, {Link{}, Link{3, 50}});
+  TwoBranches t;
+  Graph& graph = t.graph;
+  CostTable& costs = t.costs;
   costs.compute_group = {0, 0};
-  Plan plan = schedule(bld.graph, costs, {0, 1, 0, 0});
+  Plan plan = schedule(graph, costs, {0, 1, 0, 0});
   // A [0,10]; a to dev1 [10,20]; B [20,25]; C waits for B: [25,45]; b back [25,32]; D [45,46].
   EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 25);
   EXPECT_DOUBLE_EQ(plan.makespan_us, 46);
-  Plan best = place_layers(bld.graph, costs, PlaceOptions{});
+  Plan best = place_layers(graph, costs, PlaceOptions{});
   for (const PlannedNode& m : best.nodes)
     for (const PlannedNode& n : best.nodes)
       if (m.node < n.node) EXPECT_TRUE(m.finish_us <= n.start_us + kEps || n.finish_us <= m.start_us + kEps);
   costs.compute_group = {0, 2};
-  EXPECT_THROW(schedule(bld.graph, costs, {0, 1, 0, 0}), Error);
+  EXPECT_THROW(schedule(graph, costs, {0, 1, 0, 0}), Error);
 }
 
 TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {

@@ -73,8 +73,14 @@ std::vector<Tensor> AutoRunner::run(const std::vector<Tensor>& inputs) {
   ++runs_;
   if (!replan_.enabled) return outputs;
   observe();
-  if (monitor_.drifted()) replan();
+  if (monitor_.drifted() && cooled_down()) replan();
   return outputs;
+}
+
+bool AutoRunner::cooled_down() const {
+  if (replans_.empty()) return true;
+  int factor = 1 << std::min<int>(5, static_cast<int>(replans_.size()) - 1);
+  return runs_ - last_replan_run_ >= replan_.cooldown_runs * factor;
 }
 
 // Each segment's measured time against the sum of its nodes' predicted times.
@@ -172,6 +178,7 @@ void AutoRunner::replan() {
                               event.new_makespan_us / 1000, event.old_makespan_us / 1000);
   std::fprintf(stderr, "%s\n", event.summary.c_str());
   replans_.push_back(std::move(event));
+  last_replan_run_ = runs_;
   monitor_.reset();
   window_ = std::make_unique<Window>(planned_.devices, options_);
 }

@@ -25,6 +25,9 @@ struct ReplanOptions {
   // ticks); over a shorter window the old load stands and calibration takes the drift.
   double min_load_window_s = 0.05;
   double max_calibration = 20;  // a device's calibration stays within [1/max, max]
+  // Runs between re-plannings: at least cooldown_runs after the first, doubling after
+  // each further one (up to 32x), so that prediction noise cannot make plans flap.
+  int cooldown_runs = 10;
 };
 
 // One re-planning, for logs and tests.
@@ -55,6 +58,7 @@ class AutoRunner {
  private:
   struct Window;
   void observe();
+  bool cooled_down() const;
   void replan();
   std::map<std::string, double> measured_loads() const;
   std::map<std::string, double> device_sums(const CostTable& costs) const;  // predicted µs of each device's nodes
@@ -69,6 +73,7 @@ class AutoRunner {
   std::unique_ptr<Window> window_;                    // load and own-work measurements since the last plan
   std::vector<ReplanEvent> replans_;
   int runs_ = 0;
+  int last_replan_run_ = 0;
 };
 
 }  // namespace tandem

@@ -34,6 +34,7 @@ BenchResult bench_one(const std::string& model, const BenchArgs& args) {
   SessionOptions options = session_options(args.device, args.threads, single_batch(args), true, args.gpu);
   options.devices = args.devices;
   options.profile = args.profile;
+  options.strategy = args.strategy;
   options.cores = pinned_cores(args.cores, args.device == "auto" ? args.devices : std::vector<std::string>{args.device});
   Session session = Session::open(model, options);
   std::vector<Tensor> inputs = random_inputs(session);
@@ -99,6 +100,8 @@ void add_bench_command(CLI::App& app) {
       ->delimiter(',')
       ->allow_extra_args(false);
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
+  cmd->add_option("--strategy", args.strategy,
+                  "--device auto: placement strategy: auto, dp, heft, brute-force or single:DEVICE (default auto)");
   cmd->add_option("--warmup", args.warmup, "Warm-up runs (default 3)");
   cmd->add_option("--repeats", args.repeats, "Timed runs (default: at least 10 and 1 s, at most 1000)");
   cmd->add_option("--seconds", args.seconds, "Minimum timed seconds when --repeats is not given");

@@ -24,7 +24,7 @@ namespace tandem::cli {
 namespace {
 
 struct RunArgs {
-  std::string model, device = "cpu", output, plan, profile;
+  std::string model, device = "cpu", output, plan, profile, strategy = "auto";
   std::vector<std::string> devices{"cpu", "cuda"};  // --device auto
   std::vector<std::string> inputs;
   int64_t batch = 0;
@@ -181,6 +181,7 @@ void run_auto(const RunArgs& args) {
   AutoOptions options;
   options.devices = args.devices;
   options.profile_path = args.profile;
+  options.place.strategy = args.strategy;
   options.batch = batch_of(graph);
   options.device.threads = args.threads;
   options.device.cores = pinned_cores(args.cores, args.devices);
@@ -212,6 +213,8 @@ void add_run_command(CLI::App& app) {
       ->excludes(device);
   cmd->add_option("--batch", args.batch, "Batch size (default: the model's)");
   cmd->add_option("--threads", args.threads, "CPU threads (default: all cores)");
+  cmd->add_option("--strategy", args.strategy,
+                  "--device auto: placement strategy: auto, dp, heft, brute-force or single:DEVICE (default auto)");
   cmd->add_option("--input", args.inputs, "Input .npy file(s), in the model's input order (default: random)");
   cmd->add_option("--output", args.output, "Write the first output as .npy (float32, C order)");
   cmd->add_flag("--layers", args.layers, "Print the per-layer table (shape, FLOPs, time); with --plan, per segment");

@@ -26,6 +26,7 @@ struct SessionOptions {
   // executes that plan.
   std::vector<std::string> devices{"cpu", "cuda"};
   std::string profile = "";     // the cache file; "": $TANDEM_CACHE or ~/.cache/tandem/profile.json
+  std::string strategy = "auto";  // placement: auto, dp, heft, brute-force or single:<device>
   int profile_repeats = 10;     // at least this many timed runs per missing measurement...
   double profile_seconds = 1.0;  // ...and at least this many seconds of them
   // device "auto": re-plan between requests when a device's measured times stay more

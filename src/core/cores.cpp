@@ -84,8 +84,12 @@ std::string format_core_list(const std::vector<int>& cores) {
   for (size_t i = 0; i < sorted.size();) {
     size_t j = i;
     while (j + 1 < sorted.size() && sorted[j + 1] == sorted[j] + 1) ++j;
-    text += (text.empty() ? "" : ",") + std::to_string(sorted[i]);
-    if (j > i) text += "-" + std::to_string(sorted[j]);
+    if (!text.empty()) text += ',';
+    text += std::to_string(sorted[i]);
+    if (j > i) {
+      text += '-';
+      text += std::to_string(sorted[j]);
+    }
     i = j + 1;
   }
   return text;

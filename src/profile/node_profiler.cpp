@@ -60,7 +60,8 @@ std::string node_signature(const Node& node, const Graph& graph) {
   std::string s = op_label(node);
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     const Value* in = graph.input(node, i);
-    s += in ? " " + shape_str(in->shape) : " -";
+    s += ' ';
+    s += in ? shape_str(in->shape) : std::string("-");
   }
   for (const auto& [name, value] : node.attrs.all())
     if (name != "activation") s += " " + name + "=" + attribute_text(value);

@@ -71,6 +71,7 @@ static void open_auto(Session::Impl& impl, const Graph& loaded, const std::strin
   auto_options.device = device_options_of(options);
   auto_options.measure.repeats = options.profile_repeats;
   auto_options.measure.min_seconds = options.profile_seconds;
+  auto_options.place.strategy = options.strategy;
   AutoPlan planned = plan_auto(loaded, impl.graph, model, auto_options);
   impl.auto_name = "auto(" + join(planned.devices) + ")";
   ReplanOptions replan;

@@ -91,6 +91,13 @@ expect_error "unknown device" "$tandem" run lenet5 --device auto --devices cpu,t
 expect_error "unknown device" "$tandem" plan lenet5 --devices cpu,tpu -p "$work/predictor.json" -o "$work/x.json"
 expect_error "strategy" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" --strategy magic \
   -o "$work/x.json"
+expect_error "strategy" "$tandem" bench lenet5 --device auto --devices cpu:0,cpu:1 --profile "$work/auto.json" \
+  --strategy magic
+expect_success "auto(cpu:0,cpu:1)" "$tandem" bench lenet5 --device auto --devices cpu:0,cpu:1 --split-cores \
+  --strategy heft --profile "$work/auto.json" --repeats 5
+expect_error "expected DEVICE=CORES" "$tandem" run lenet5 --device cpu:1 --cores 2-3
+expect_error "not among the devices" "$tandem" run lenet5 --device cpu:1 --cores cpu:0=0
+expect_error "not one of this machine's cores" "$tandem" run lenet5 --device cpu:1 --cores cpu:1=4095
 
 # bench --compare: an unknown device is an error; a tiny lenet5 comparison works.
 expect_error "unknown device" "$tandem" bench --compare cpu:0,tpu,auto lenet5 --batch 1 --profile "$work/auto.json"

@@ -43,8 +43,12 @@ class CpuDevice : public HostDevice {
     std::vector<int> cores = cores_of(name, options);
     int threads = options.threads > 0 ? options.threads : cores.empty() ? omp_get_num_procs() : int(cores.size());
     std::string description = cpu_model_name() + (cores.empty() ? "" : ", pinned to cores " + format_core_list(cores));
-    info_ = {name, DeviceKind::Host, description, threads,
-             {false, 0, false, "one thread pool; run() and copies finish before they return"}, cores};
+    info_.name = name;
+    info_.kind = DeviceKind::Host;
+    info_.description = description;
+    info_.threads = threads;
+    info_.transfer.streams = "one thread pool; run() and copies finish before they return";
+    info_.cores = cores;
     pool_ = std::make_shared<cpu::ThreadPool>(threads, cores);
   }
 

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "predict/host_execution.h"
+
 namespace tandem {
 
 static double log_at_least_1(double x) { return std::log(std::max(1.0, x)); }
@@ -12,6 +14,8 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
   double threads = std::max(1.0, f.threads);
   double bytes = f.input_bytes + f.output_bytes + f.weight_bytes;
   double flops_per_thread = std::log1p(f.flops / threads);
+  HostExecution host = host_execution(f);
+  double busy_threads = host.tasks * host.parallel_efficiency;
   return {std::log1p(f.flops),
           std::log1p(f.input_bytes),
           std::log1p(f.output_bytes),
@@ -29,7 +33,12 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
           std::log1p(bytes),
           std::log1p(f.flops / std::max(1.0, bytes)),
           f.load * flops_per_thread,
-          std::log(std::max(1e-3, roofline_us))};
+          std::log(std::max(1e-3, roofline_us)),
+          std::log(host.tasks),
+          std::log(host.parallel_efficiency),
+          host.winograd ? 1.0 : 0.0,
+          std::log1p(host.effective_flops / busy_threads),
+          std::log1p(f.in_channels / std::max(1.0, f.groups))};
 }
 
 const std::vector<std::string>& log_feature_names() {
@@ -37,7 +46,9 @@ const std::vector<std::string>& log_feature_names() {
       "log_flops",   "log_input_bytes", "log_output_bytes", "log_weight_bytes",  "log_kernel",
       "log_stride",  "log_in_channels", "log_out_channels", "log_spatial",       "log_groups",
       "log_batch",   "log_threads",     "load",             "log_flops_per_thread", "log_bytes",
-      "log_intensity", "load_x_log_flops_per_thread",      "log_roofline_us"};
+      "log_intensity", "load_x_log_flops_per_thread",      "log_roofline_us",
+      "log_host_tasks", "log_parallel_efficiency", "winograd", "log_effective_flops_per_busy_thread",
+      "log_in_channels_per_group"};
   return names;
 }
 

@@ -15,6 +15,8 @@
 
 #include "backends/registry.h"
 #include "plan/plan_file.h"
+#include "runtime/boundary_buffers.h"
+#include "runtime/device_workers.h"
 #include "runtime/graph_io.h"
 
 namespace tandem {
@@ -90,16 +92,19 @@ struct PlanExecutor::Impl {
   std::vector<CompiledSegment> compiled;        // same order as segments
   std::vector<std::vector<int>> segments_of_device;
   std::map<int, ValueRoute> routes;             // by value id
+  std::vector<void*> arenas;                    // per device: its boundary values (boundary_buffers.h)
+  std::vector<size_t> busy_devices;             // devices with segments; the first runs on the caller
+  std::unique_ptr<DeviceWorkers> workers;       // threads for the others
+  size_t boundary_bytes = 0, separate_bytes = 0;
   std::vector<TensorSpec> inputs, outputs;
   PlanRunTimes times;
 
   ~Impl() {
     compiled.clear();
-    for (auto& [id, route] : routes) {
-      for (size_t d = 0; d < route.on_device.size(); ++d)
-        if (route.on_device[d]) devices[d]->release(route.on_device[d]);
+    for (size_t d = 0; d < arenas.size(); ++d)
+      if (arenas[d]) devices[d]->release(arenas[d]);
+    for (auto& [id, route] : routes)
       if (route.staging) devices[static_cast<size_t>(route.staging_owner)]->release_host(route.staging);
-    }
   }
 };
 
@@ -155,6 +160,23 @@ ValueRoute& route_of(Impl& s, int value) {
   return route;
 }
 
+// One arena per device for its boundary values, laid out by their lifetimes.
+void place_in_arenas(Impl& s, const std::set<int>& leaving, const std::map<int, size_t>& bytes) {
+  std::vector<SegmentBoundary> boundaries;
+  for (size_t k = 0; k < s.compiled.size(); ++k)
+    boundaries.push_back({s.segments[k].device, s.compiled[k].segment.inputs, s.compiled[k].segment.outputs});
+  BoundaryLayout layout = layout_boundary_buffers(boundaries, s.devices.size(), bytes, leaving);
+  s.arenas.assign(s.devices.size(), nullptr);
+  for (size_t d = 0; d < s.devices.size(); ++d) {
+    if (layout.arena_bytes[d] > 0) s.arenas[d] = s.devices[d]->allocate(layout.arena_bytes[d]);
+    s.boundary_bytes += layout.arena_bytes[d];
+  }
+  s.separate_bytes = layout.separate_bytes;
+  for (const auto& [key, offset] : layout.offset)
+    s.routes.at(key.first).on_device[static_cast<size_t>(key.second)] =
+        static_cast<std::byte*>(s.arenas[static_cast<size_t>(key.second)]) + offset;
+}
+
 // Which devices hold each boundary value, and which values leave their device.
 void plan_routes(Impl& s) {
   std::map<int, std::set<int>> holders;
@@ -170,13 +192,16 @@ void plan_routes(Impl& s) {
     }
   }
   std::set<int> graph_outputs(s.graph->outputs.begin(), s.graph->outputs.end());
+  std::set<int> leaving;
+  std::map<int, size_t> bytes;
   for (auto& [v, route] : s.routes) {
-    const std::set<int>& held = holders[v];
-    bool leaves = route.producer_device < 0 || graph_outputs.count(v) != 0 || held.size() > 1;
-    for (int d : held)
-      route.on_device[static_cast<size_t>(d)] = s.devices[static_cast<size_t>(d)]->allocate(route.bytes);
-    if (!leaves) continue;
-    route.staging_owner = route.producer_device >= 0 ? route.producer_device : *held.begin();
+    bytes[v] = route.bytes;
+    if (route.producer_device < 0 || graph_outputs.count(v) != 0 || holders[v].size() > 1) leaving.insert(v);
+  }
+  place_in_arenas(s, leaving, bytes);
+  for (int v : leaving) {
+    ValueRoute& route = s.routes.at(v);
+    route.staging_owner = route.producer_device >= 0 ? route.producer_device : *holders[v].begin();
     route.staging = s.devices[static_cast<size_t>(route.staging_owner)]->allocate_host(route.bytes);
   }
 }
@@ -207,33 +232,43 @@ void build(Impl& s, const Plan& plan, const DeviceOptions& options) {
   for (int id : s.graph->inputs) s.inputs.push_back(spec_of(s.graph->value(id)));
   for (int id : s.graph->outputs) s.outputs.push_back(spec_of(s.graph->value(id)));
   s.times.segment_us.assign(s.segments.size(), 0.0);
+  for (size_t d = 0; d < s.devices.size(); ++d)
+    if (!s.segments_of_device[d].empty()) s.busy_devices.push_back(d);
+  s.workers = std::make_unique<DeviceWorkers>(s.busy_devices.size());
 }
 
 // Copies the segment's inputs produced on other devices (or graph inputs) from host
-// staging into this device's buffers, each once per run, after their events.
+// staging into this device's buffers, each once per run, on the to-device lane after
+// their producers' events; the compute lane then waits for those copies only.
 void bring_inputs(Impl& s, int d, const CompiledSegment& c, Handoff& handoff, std::set<int>& present) {
   Device& device = *s.devices[static_cast<size_t>(d)];
+  bool copied = false;
   for (int v : c.segment.inputs) {
     const ValueRoute& route = s.routes.at(v);
     if (route.producer_device == d || !present.insert(v).second) continue;
     std::shared_ptr<DeviceEvent> event = handoff.await(v);
-    if (event) device.wait_for(event, Lane::Compute);
-    device.copy_from_host_async(route.on_device[static_cast<size_t>(d)], route.staging, route.bytes, Lane::Compute);
+    if (event) device.wait_for(event, Lane::ToDevice);
+    device.copy_from_host_async(route.on_device[static_cast<size_t>(d)], route.staging, route.bytes, Lane::ToDevice);
+    copied = true;
   }
+  if (copied) device.wait_for(device.record(Lane::ToDevice), Lane::Compute);
 }
 
-// Copies the segment's outputs that leave this device into host staging and
-// publishes them with one event after those copies.
+// Copies the segment's outputs that leave this device into host staging on the
+// to-host lane once the segment's compute is done, and publishes them with one event
+// after those copies; the compute lane goes on with the next segment meanwhile.
 void send_outputs(Impl& s, int d, const CompiledSegment& c, Handoff& handoff) {
   Device& device = *s.devices[static_cast<size_t>(d)];
   std::vector<int> leaving;
-  for (int v : c.segment.outputs) {
+  for (int v : c.segment.outputs)
+    if (s.routes.at(v).staging) leaving.push_back(v);
+  if (leaving.empty()) return;
+  device.wait_for(device.record(Lane::Compute), Lane::ToHost);
+  for (int v : leaving) {
     const ValueRoute& route = s.routes.at(v);
-    if (!route.staging) continue;
-    device.copy_to_host_async(route.staging, route.on_device[static_cast<size_t>(d)], route.bytes, Lane::Compute);
-    leaving.push_back(v);
+    device.copy_to_host_async(route.staging, route.on_device[static_cast<size_t>(d)], route.bytes, Lane::ToHost);
   }
-  if (!leaving.empty()) handoff.publish(leaving, device.record(Lane::Compute));
+  handoff.publish(leaving, device.record(Lane::ToHost));
 }
 
 void run_device(Impl& s, int d, Handoff& handoff) {
@@ -244,17 +279,20 @@ void run_device(Impl& s, int d, Handoff& handoff) {
     bring_inputs(s, d, c, handoff, present);
     auto start = Clock::now();
     c.executable->run(c.inputs, c.outputs);
-    if (device.info().transfer.async) device.record(Lane::Compute)->wait();
+    std::shared_ptr<DeviceEvent> computed = device.record(Lane::Compute);
+    send_outputs(s, d, c, handoff);  // queued before waiting, so copies out start at once
+    computed->wait();                // the segment's time, for drift checks and --layers
     s.times.segment_us[static_cast<size_t>(k)] = microseconds_since(start);
-    send_outputs(s, d, c, handoff);
   }
 }
 
-// Runs every device's work, the first device's on the calling thread and each other
-// one's on a thread of its own; rethrows the first failure after all have stopped.
+// Runs every device's work, the first busy device's on the calling thread and each
+// other one's on its worker; rethrows the first failure after all have stopped.
 void run_workers(Impl& s, Handoff& handoff) {
+  if (s.busy_devices.empty()) return;
   std::vector<std::exception_ptr> errors(s.devices.size());
-  auto work = [&s, &handoff, &errors](size_t d) {
+  s.workers->run([&s, &handoff, &errors](size_t lane) {
+    const size_t d = s.busy_devices.at(lane);
     try {
       run_device(s, static_cast<int>(d), handoff);
     } catch (const RunAborted&) {
@@ -262,14 +300,7 @@ void run_workers(Impl& s, Handoff& handoff) {
       errors[d] = std::current_exception();
       handoff.abort();
     }
-  };
-  std::vector<size_t> busy;
-  for (size_t d = 0; d < s.devices.size(); ++d)
-    if (!s.segments_of_device[d].empty()) busy.push_back(d);
-  std::vector<std::thread> workers;
-  for (size_t k = 1; k < busy.size(); ++k) workers.emplace_back(work, busy[k]);
-  if (!busy.empty()) work(busy.front());
-  for (std::thread& worker : workers) worker.join();
+  });
   for (const std::exception_ptr& error : errors)
     if (error) {
       for (auto& device : s.devices) device->synchronize();
@@ -352,5 +383,7 @@ const std::vector<PlanSegment>& PlanExecutor::segments() const { return impl_->s
 std::vector<Tensor> PlanExecutor::run(const std::vector<Tensor>& inputs) { return execute(*impl_, inputs); }
 
 const PlanRunTimes& PlanExecutor::last_run_times() const { return impl_->times; }
+size_t PlanExecutor::boundary_bytes() const { return impl_->boundary_bytes; }
+size_t PlanExecutor::separate_boundary_bytes() const { return impl_->separate_bytes; }
 
 }  // namespace tandem

@@ -3,13 +3,16 @@
 // consecutive nodes (topological order) on one device, each compiled once on its
 // device. Every value crossing a segment boundary has a buffer on each device that
 // holds it and, where it leaves its device (another device reads it, or it is a
-// graph output), one host staging buffer. A run uses one thread per device (the
-// calling thread for the first), executing that device's segments in plan order; a
-// value read on another device is copied producer -> host staging (then an event is
-// recorded) and host staging -> consumer after the consumer waits for that event, so
-// independent branches on different devices overlap and there is no global
-// synchronisation inside a run. A plan that is one segment on a host device runs on
-// the calling thread straight from the caller's tensors, as a Session would.
+// graph output), one host staging buffer; device buffers share one arena per device
+// by lifetime (boundary_buffers.h). A run uses one thread per device (the calling
+// thread for the first, threads started once for the others), executing that
+// device's segments in plan order. A value read on another device is copied
+// producer -> host staging on the producer's to-host lane (then an event is
+// recorded) and host staging -> consumer on the consumer's to-device lane after it
+// waits for that event, so copies overlap compute, independent branches on different
+// devices overlap, and there is no global synchronisation inside a run. A plan that
+// is one segment on a host device runs on the calling thread straight from the
+// caller's tensors, as a Session would.
 #pragma once
 #include <memory>
 #include <string>
@@ -56,6 +59,10 @@ class PlanExecutor {
   // Inputs in the order of inputs(); shapes and dtypes must match exactly (as Session).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   const PlanRunTimes& last_run_times() const;
+  // Device bytes held for boundary values (one arena per device, shared by values
+  // whose lifetimes do not overlap), and what one buffer per value and device would take.
+  size_t boundary_bytes() const;
+  size_t separate_boundary_bytes() const;
 
   struct Impl;
 

@@ -12,6 +12,7 @@
 
 #include "ir/prepare.h"
 #include "plan/plan.h"
+#include "runtime/boundary_buffers.h"
 #include "runtime/plan_executor.h"
 #include "op_test_util.h"
 #include "tandem/session.h"
@@ -145,6 +146,35 @@ TEST(PlanExecutor, SegmentsAreMaximalRunsOnOneDevice) {
   ASSERT_EQ(apart.segments().size(), g.nodes.size());
   EXPECT_EQ(apart.segments()[1].device, 1);
   EXPECT_EQ(apart.devices(), (std::vector<std::string>{"cpu:0", "cpu:1"}));
+}
+
+// A chain alternating devices: a (dev0) -> b (dev1) -> c (dev0) -> d (dev1) -> e (dev0).
+TEST(BoundaryBuffers, LifetimesWidenAroundCopiesAndDeadValuesShareBytes) {
+  enum { a = 10, b, c, d, e };
+  std::vector<SegmentBoundary> chain = {{0, {}, {a}}, {1, {a}, {b}}, {0, {b}, {c}}, {1, {c}, {d}}, {0, {d}, {e}}};
+  std::map<int, size_t> bytes = {{a, 1000}, {b, 1000}, {c, 1000}, {d, 1000}, {e, 1000}};
+  BoundaryLayout layout = layout_boundary_buffers(chain, 2, bytes, {a, b, c, d, e});
+  // On dev0 (positions 0, 1, 2): a [0,1] (leaves after 0), b [0,1] (arrives during 0),
+  // c [1,2], d [1,2], e [2,3]: at most 4 live at once, and e may reuse a's or b's bytes.
+  EXPECT_EQ(layout.separate_bytes, 9000u);  // 5 values on dev0, 4 on dev1
+  EXPECT_LE(layout.arena_bytes[0], 4 * 1024u);
+  auto disjoint = [&](int v, int w, int device) {
+    size_t x = layout.offset.at({v, device}), y = layout.offset.at({w, device});
+    return x + 1000 <= y || y + 1000 <= x;
+  };
+  for (auto [v, w] : std::vector<std::pair<int, int>>{{a, b}, {a, c}, {b, c}, {b, d}, {c, d}, {c, e}, {d, e}})
+    EXPECT_TRUE(disjoint(v, w, 0)) << v << " and " << w;
+  EXPECT_TRUE(disjoint(a, b, 1) && disjoint(b, c, 1) && disjoint(c, d, 1));
+  EXPECT_EQ(layout.offset.count({e, 1}), 0u);
+}
+
+TEST(PlanExecutor, BoundaryValuesShareOneArenaPerDevice) {
+  Reference r = reference_of("googlenet", 1);
+  PlanExecutor executor(r.graph, plan_for(r.graph, alternating(r.graph)));
+  EXPECT_GT(executor.boundary_bytes(), 0u);
+  EXPECT_LT(executor.boundary_bytes(), executor.separate_boundary_bytes());
+  expect_close(executor.run(r.inputs), r.outputs);
+  expect_close(executor.run(r.inputs), r.outputs);
 }
 
 TEST(PlanExecutor, RepeatedRunsGiveIdenticalResultsAndTimes) {

@@ -88,14 +88,18 @@ void print_evaluation(const Evaluation& e, const Predictor& predictor) {
       for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
       rows.push_back(row);
     }
-  for (const auto& [device, accuracy] : e.repeatability) {
-    std::vector<std::string> row = {device, "repeat (noise)"};
-    for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
-    rows.push_back(row);
-  }
+  for (const auto& [label, ceilings] : {std::pair{"repeat (noise)", &e.repeatability},
+                                        std::pair{"other models", &e.cross_model_repeatability}})
+    for (const auto& [device, accuracy] : *ceilings) {
+      std::vector<std::string> row = {device, label};
+      for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
+      rows.push_back(row);
+    }
   print_table(rows);
   fmt::print("(repeat: nodes measured more than once at the same shape and load against their median, "
-             "roughly the best any predictor can reach on these measurements)\n");
+             "roughly the best any predictor can reach on these measurements;\n"
+             " other models: each model's median of a shape measured in several models against the other models' "
+             "median, the ceiling of leave_model_out)\n");
   double total = e.skipped.kept_us + e.skipped.below_floor_us;
   fmt::print("skipped: {} fused nodes (time 0), {} nodes under {} ({:.2f}% of the measured time)\n", e.skipped.fused,
              e.skipped.below_floor, format_us(e.floor_us), total > 0 ? 100 * e.skipped.below_floor_us / total : 0.0);

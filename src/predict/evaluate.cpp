@@ -78,15 +78,39 @@ double median_of(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+// The device part of a signature_key ("device|signature").
+std::string device_of(const std::string& key) { return key.substr(0, key.find('|')); }
+
 std::map<std::string, Accuracy> repeatability_of(const std::vector<LatencySample>& samples) {
   std::map<std::pair<std::string, double>, std::vector<double>> groups;
   for (const LatencySample& s : samples) groups[{signature_key(s), load_level(s.injected_load)}].push_back(s.us);
   std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
   for (const auto& [key, times] : groups) {
     if (times.size() < 2) continue;
-    auto& [measured, predicted] = pairs[key.first.substr(0, key.first.find('|'))];
+    auto& [measured, predicted] = pairs[device_of(key.first)];
     double median = median_of(times);
     for (double t : times) measured.push_back(t), predicted.push_back(median);
+  }
+  std::map<std::string, Accuracy> result;
+  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
+  return result;
+}
+
+std::map<std::string, Accuracy> cross_model_repeatability_of(const std::vector<LatencySample>& samples) {
+  std::map<std::pair<std::string, double>, std::map<std::string, std::vector<double>>> groups;
+  for (const LatencySample& s : samples)
+    groups[{signature_key(s), load_level(s.injected_load)}][s.source].push_back(s.us);
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
+  for (const auto& [key, by_source] : groups) {
+    if (by_source.size() < 2) continue;
+    auto& [measured, predicted] = pairs[device_of(key.first)];
+    for (const auto& [source, times] : by_source) {
+      std::vector<double> others;
+      for (const auto& [other, other_times] : by_source)
+        if (other != source) others.push_back(median_of(other_times));
+      measured.push_back(median_of(times));
+      predicted.push_back(median_of(others));
+    }
   }
   std::map<std::string, Accuracy> result;
   for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
@@ -101,6 +125,7 @@ Evaluation evaluate(const Profile& profile, const EvaluationOptions& options) {
   e.skipped = set.skipped;
   e.floor_us = options.fit.floor_us;
   e.repeatability = repeatability_of(set.samples);
+  e.cross_model_repeatability = cross_model_repeatability_of(set.samples);
   if (options.leave_model_out) leave_models_out(set.samples, profile, options.fit, e);
   if (options.shape_holdout) hold_out_shapes(set.samples, profile, options, e);
   return e;
@@ -139,6 +164,8 @@ nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen) {
       devices[device]["methods"][method] = accuracy_json(accuracy);
   for (const auto& [device, accuracy] : e.repeatability)
     if (devices.contains(device)) devices[device]["repeatability"] = accuracy_json(accuracy);
+  for (const auto& [device, accuracy] : e.cross_model_repeatability)
+    if (devices.contains(device)) devices[device]["cross_model_repeatability"] = accuracy_json(accuracy);
   double total = e.skipped.kept_us + e.skipped.below_floor_us;
   return {{"floor_us", e.floor_us},
           {"skipped",

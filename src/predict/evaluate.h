@@ -42,6 +42,12 @@ struct Evaluation {
   // signature and load (repeated blocks, the same layer in several models), each
   // compared with the median of its group as if that were the prediction.
   std::map<std::string, Accuracy> repeatability;
+  // The ceiling of leave_model_out, per device: per signature and load measured in
+  // two or more sources (models), each source's median against the median of the
+  // other sources' medians, i.e. a predictor that knew the shape's time from the
+  // other models exactly. Lower than `repeatability` when the same work runs slower
+  // or faster depending on the model around it (layouts, caches, machine load).
+  std::map<std::string, Accuracy> cross_model_repeatability;
   SkippedNodes skipped;
   std::vector<std::string> held_out_models;
   double floor_us = kDefaultFloorUs;
@@ -57,7 +63,7 @@ std::map<std::pair<std::string, double>, Accuracy> accuracy_by_load(const Evalua
 
 // The JSON report: devices.<name>.{count, within_10pct, within_20pct, mape} pooled,
 // with .ops.<op> (and the chosen model kind when `chosen` is given), .loads.<level>
-// .methods.<method> and .repeatability; plus the floor, the skipped counts and the held-out models.
+// .methods.<method>, .repeatability and .cross_model_repeatability; plus the floor, the skipped counts and the held-out models.
 nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen = nullptr);
 
 }  // namespace tandem

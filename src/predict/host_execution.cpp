@@ -3,41 +3,35 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+
+#include "backends/cpu/execution_rules.h"
 
 namespace tandem {
 
 namespace {
 
-constexpr double kBlock = 8;  // channel block of conv parts and Winograd
+constexpr double kWinogradPointsPerTile = 16;  // F(2x2, 3x3): 4x4 transformed points
 
-// segment_compiler.cpp tasks_for: nodes estimated under 25 µs on one core stay on one task.
 double tasks_of(const NodeFeatures& f) {
-  constexpr double kFlopsPerMicro = 40e3, kBytesPerMicro = 4e3, kSmallMicros = 25;
-  double micros = f.flops / kFlopsPerMicro + (f.input_bytes + f.weight_bytes + f.output_bytes) / kBytesPerMicro;
-  return micros < kSmallMicros ? 1 : std::max(1.0, f.threads);
+  return cpu::runs_on_one_task(f.flops, f.input_bytes + f.weight_bytes + f.output_bytes) ? 1 : std::max(1.0, f.threads);
 }
 
-// conv_parts.cpp: the units a convolution is split over (batch items, or blocks of
-// 8 output channels, or of groups whose channel counts are multiples of 8).
+// The units a convolution is split over: batch items, else channel or group blocks.
 double conv_units(const NodeFeatures& f) {
   if (f.batch > 1) return f.batch;
-  if (f.groups <= 1) return std::ceil(f.out_channels / kBlock);
+  const auto group = static_cast<int64_t>(std::max(1.0, f.groups));
   auto per_group = [&](double channels) { return static_cast<int64_t>(std::max(1.0, channels / f.groups)); };
-  int64_t block = static_cast<int64_t>(kBlock);
-  int64_t step = std::lcm(block / std::gcd(per_group(f.in_channels), block), block / std::gcd(per_group(f.out_channels), block));
-  return std::ceil(f.groups / static_cast<double>(step));
+  int64_t step = cpu::conv_groups_per_unit(group, per_group(f.in_channels), per_group(f.out_channels));
+  return static_cast<double>(cpu::conv_channel_units(group, static_cast<int64_t>(f.out_channels), step));
 }
 
-// winograd_conv.cpp winograd_geometry, assuming square outputs and no dilation.
+// Assuming square outputs and no dilation (the features hold neither).
 bool runs_winograd(const NodeFeatures& f) {
-  constexpr double kMinTiles = 36, kMaxTransformedBytes = 64.0 * (1 << 20), kPoints = 16, kFloatBytes = 4;
   if (f.op != "Conv" || f.kernel != 9 || f.stride != 1 || f.groups != 1) return false;
-  if (std::fmod(f.in_channels, kBlock) != 0 || std::fmod(f.out_channels, kBlock) != 0) return false;
   double side = std::ceil(std::sqrt(f.spatial) / 2);
-  double tiles = f.batch * side * side;
-  double transformed = kPoints * tiles * (f.in_channels + f.out_channels) * kFloatBytes;
-  return tiles >= kMinTiles && transformed <= kMaxTransformedBytes;
+  auto tiles = static_cast<int64_t>(f.batch * side * side);
+  return cpu::winograd_pays(static_cast<int64_t>(f.in_channels), static_cast<int64_t>(f.out_channels), tiles,
+                            static_cast<int64_t>(kWinogradPointsPerTile));
 }
 
 }  // namespace

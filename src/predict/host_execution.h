@@ -3,8 +3,8 @@
 // convolution takes the Winograd path (fewer multiply-adds than its nominal FLOPs).
 // The learned models read these so that they need not rediscover the backend's
 // choices from a handful of zoo models; on other devices they are just more inputs.
-// The rules mirror backends/cpu (segment_compiler.cpp tasks_for, conv_parts.cpp,
-// winograd_conv.cpp winograd_geometry) and must follow them when those change.
+// The rules are the backend's own (backends/cpu/execution_rules.h), applied to
+// features instead of nodes.
 #pragma once
 #include "predict/features.h"
 

@@ -61,11 +61,14 @@ Rows rows_of(const std::vector<LatencySample>& samples, const Roofline& roofline
   return rows;
 }
 
-// The group's own roofline when it has enough samples, else the device's.
+// The group's own roofline when it has enough samples, else the device's. A node's
+// fixed cost (dispatch, timer) is the device's, not the op's: an op whose samples
+// are all large cannot tell it, and a larger one fitted there would dominate the
+// op's small shapes (e.g. a 3 µs Gemm predicted at 80 µs).
 Roofline base_roofline(const std::vector<LatencySample>& samples, const Roofline& device_roofline, double ref_threads,
                        double unfitted_load_slope, const FitOptions& options) {
   if (static_cast<int>(samples.size()) < options.min_op_roofline_samples) return device_roofline;
-  return Roofline::fit(samples, ref_threads, unfitted_load_slope);
+  return Roofline::fit(samples, ref_threads, unfitted_load_slope, device_roofline.overhead_us);
 }
 
 OpModel train(ModelKind kind, const std::vector<LatencySample>& samples, const Roofline& base, const FitOptions& options) {
@@ -75,6 +78,9 @@ OpModel train(ModelKind kind, const std::vector<LatencySample>& samples, const R
   model.roofline = base;
   if (kind == ModelKind::Roofline) return model;
   Rows rows = rows_of(samples, base);
+  auto [low, high] = std::minmax_element(rows.targets.begin(), rows.targets.end());
+  model.min_correction = std::max(*low, -kMaxLogCorrection);
+  model.max_correction = std::min(*high, kMaxLogCorrection);
   if (kind == ModelKind::Linear) model.linear = LinearModel::fit(rows.inputs, rows.targets, options.ridge);
   if (kind == ModelKind::Trees)
     model.trees = std::make_shared<const BoostedTrees>(BoostedTrees::fit(rows.inputs, rows.targets, options.trees));
@@ -97,6 +103,15 @@ Accuracy validate(const OpModel& model, const std::vector<LatencySample>& valida
   return accuracy_of(measured, model.predict_us(features));
 }
 
+void read_correction_range(const nlohmann::json& j, const std::string& where, OpModel& model) {
+  const auto& range = j.contains("correction_range") ? j["correction_range"] : nlohmann::json();
+  if (!range.is_array() || range.size() != 2 || !range[0].is_number() || !range[1].is_number() ||
+      range[0].get<double>() > range[1].get<double>())
+    fail(ErrorKind::InvalidInput, where + ": missing 'correction_range' [low, high] of the learned correction");
+  model.min_correction = range[0].get<double>();
+  model.max_correction = range[1].get<double>();
+}
+
 }  // namespace
 
 double OpModel::predict_us(const NodeFeatures& f) const { return predict_us(std::vector{f}).at(0); }
@@ -112,7 +127,7 @@ std::vector<double> OpModel::predict_us(const std::vector<NodeFeatures>& feature
     for (size_t i = 0; i < rows.size(); ++i) corrections[i] = linear->predict(rows[i]);
   if (kind == ModelKind::Trees && trees) corrections = trees->predict(rows);
   for (size_t i = 0; i < times.size(); ++i)
-    times[i] *= std::exp(std::clamp(corrections[i], -kMaxLogCorrection, kMaxLogCorrection));
+    times[i] *= std::exp(std::clamp(corrections[i], min_correction, max_correction));
   return times;
 }
 
@@ -144,6 +159,7 @@ nlohmann::json op_model_json(const OpModel& model) {
                       {"samples", model.samples},
                       {"validation_within_10pct", model.validation_within_10pct},
                       {"roofline", roofline_json(model.roofline)}};
+  if (model.kind != ModelKind::Roofline) j["correction_range"] = {model.min_correction, model.max_correction};
   if (model.kind == ModelKind::Linear && model.linear) j["linear"] = model.linear->to_json();
   if (model.kind == ModelKind::Trees && model.trees) j["trees"] = model.trees->to_json_text();
   return j;
@@ -160,6 +176,7 @@ OpModel op_model_from_json(const nlohmann::json& j, const std::string& where) {
   if (!j.contains("roofline")) fail(ErrorKind::InvalidInput, where + ": missing 'roofline'");
   model.roofline = roofline_from_json(j["roofline"], where + ".roofline");
   const size_t inputs = log_feature_names().size();
+  if (model.kind != ModelKind::Roofline) read_correction_range(j, where, model);
   if (model.kind == ModelKind::Linear) {
     if (!j.contains("linear")) fail(ErrorKind::InvalidInput, where + ": missing 'linear'");
     model.linear = LinearModel::from_json(j["linear"], where + ".linear");

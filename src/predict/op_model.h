@@ -40,6 +40,10 @@ struct OpModel {
   Roofline roofline;
   std::optional<LinearModel> linear;
   std::shared_ptr<const BoostedTrees> trees;
+  // The learned correction (log measured/roofline) is clamped to the range the
+  // training targets spanned: beyond the shapes it saw, a model may not invent a
+  // larger correction than any it was shown.
+  double min_correction = 0, max_correction = 0;
   int samples = 0;
   double validation_within_10pct = -1;  // of the chosen kind; -1 when not validated
 

@@ -70,14 +70,22 @@ Params starting_point(const std::vector<LatencySample>& samples, double ref_thre
           std::log(quantile(bandwidths, 0.9, 1e4)), 0.5};
 }
 
-Params clamped(Params p) {
-  for (size_t i = 0; i < p.size(); ++i) p[i] = std::clamp(p[i], kLower[i], kUpper[i]);
+// The search box: kLower..kUpper, the overhead at most the caller's limit.
+Params upper_bounds(double max_overhead_us) {
+  Params upper = kUpper;
+  upper[0] = std::clamp(std::log(max_overhead_us), kLower[0], kUpper[0]);
+  return upper;
+}
+
+Params clamped(Params p, const Params& upper) {
+  for (size_t i = 0; i < p.size(); ++i) p[i] = std::clamp(p[i], kLower[i], upper[i]);
   return p;
 }
 
 // Coordinate pattern search from `p`: try ± step on each parameter, halve the steps
 // when nothing improves.
-Params pattern_search(Params p, Params step, const std::vector<LatencySample>& samples, double ref_threads) {
+Params pattern_search(Params p, Params step, const Params& upper, const std::vector<LatencySample>& samples,
+                      double ref_threads) {
   double best = loss(p, samples, ref_threads);
   for (int sweep = 0; sweep < 400 && *std::max_element(step.begin(), step.end()) > 1e-4; ++sweep) {
     bool improved = false;
@@ -85,7 +93,7 @@ Params pattern_search(Params p, Params step, const std::vector<LatencySample>& s
       for (double direction : {1.0, -1.0}) {
         if (step[i] == 0) continue;
         Params trial = p;
-        trial[i] = std::clamp(p[i] + direction * step[i], kLower[i], kUpper[i]);
+        trial[i] = std::clamp(p[i] + direction * step[i], kLower[i], upper[i]);
         double value = loss(trial, samples, ref_threads);
         if (value < best) best = value, p = trial, improved = true;
       }
@@ -99,7 +107,8 @@ Params pattern_search(Params p, Params step, const std::vector<LatencySample>& s
 // The max() makes the loss multi-modal (compute- or memory-bound explanations of the
 // same times), so a coarse grid around the quantile estimates, on a subsample, picks
 // the starting points of the pattern searches.
-std::vector<Params> grid_starts(const std::vector<LatencySample>& samples, const Params& estimate, double ref_threads) {
+std::vector<Params> grid_starts(const std::vector<LatencySample>& samples, const Params& estimate, const Params& upper,
+                                double ref_threads) {
   std::vector<LatencySample> coarse;
   size_t stride = std::max<size_t>(1, samples.size() / 400);
   for (size_t i = 0; i < samples.size(); i += stride) coarse.push_back(samples[i]);
@@ -107,7 +116,7 @@ std::vector<Params> grid_starts(const std::vector<LatencySample>& samples, const
   for (double o = -4; o <= 0.6; o += 0.4)          // overhead: e^-4 .. e^0.6 of the estimate
     for (double peak = -1; peak <= 4.1; peak += 0.6)   // peak: e^-1 .. e^4 of the estimate
       for (double bw = -1; bw <= 8.1; bw += 0.7) {     // bandwidth: e^-1 .. e^8 (never memory-bound)
-        Params p = clamped({estimate[0] + o, estimate[1] + peak, estimate[2] + bw, estimate[3]});
+        Params p = clamped({estimate[0] + o, estimate[1] + peak, estimate[2] + bw, estimate[3]}, upper);
         ranked.emplace_back(loss(p, coarse, ref_threads), p);
       }
   std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -118,16 +127,18 @@ std::vector<Params> grid_starts(const std::vector<LatencySample>& samples, const
 
 }  // namespace
 
-Roofline Roofline::fit(const std::vector<LatencySample>& samples, double ref_threads, double unfitted_load_slope) {
+Roofline Roofline::fit(const std::vector<LatencySample>& samples, double ref_threads, double unfitted_load_slope,
+                       double max_overhead_us) {
   if (samples.empty()) fail(ErrorKind::Internal, "roofline fit needs at least one sample");
   bool loaded = std::any_of(samples.begin(), samples.end(), [](const LatencySample& s) { return s.features.load > 0.01; });
   Params estimate = starting_point(samples, ref_threads);
   if (!loaded) estimate[3] = 0;
   Params step = {std::log(2.0), std::log(2.0), std::log(2.0), loaded ? 0.25 : 0.0};
-  Params best = clamped(estimate);
+  Params upper = upper_bounds(max_overhead_us);
+  Params best = clamped(estimate, upper);
   double best_loss = loss(best, samples, ref_threads);
-  for (const Params& start : grid_starts(samples, estimate, ref_threads)) {
-    Params p = pattern_search(start, step, samples, ref_threads);
+  for (const Params& start : grid_starts(samples, estimate, upper, ref_threads)) {
+    Params p = pattern_search(start, step, upper, samples, ref_threads);
     double value = loss(p, samples, ref_threads);
     if (value < best_loss) best_loss = value, best = p;
   }

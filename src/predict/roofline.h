@@ -7,6 +7,7 @@
 // or taken from conservative defaults for a device with no measurements. It is the
 // fallback predictor and the base the learned models correct.
 #pragma once
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,10 @@ struct Roofline {
 
   // Minimises a robust mean of |log(predicted / measured)| over the samples by pattern
   // search from quantile estimates; `ref_threads` as above. Without samples under load
-  // the slope cannot be fitted and is `unfitted_load_slope`. Needs at least one sample.
-  static Roofline fit(const std::vector<LatencySample>& samples, double ref_threads, double unfitted_load_slope);
+  // the slope cannot be fitted and is `unfitted_load_slope`. The overhead stays at
+  // most `max_overhead_us`. Needs at least one sample.
+  static Roofline fit(const std::vector<LatencySample>& samples, double ref_threads, double unfitted_load_slope,
+                      double max_overhead_us = std::numeric_limits<double>::infinity());
   // Conservative figures for a device known only by kind and thread count:
   // host 5 GFLOP/s per thread, 5 GB/s, 5 µs; gpu 2 TFLOP/s, 100 GB/s, 20 µs
   // (launch and sync); remote: host figures plus 2 ms of network round trip.

@@ -271,7 +271,9 @@ TEST(Schedule, DevicesSharingComputeNeverOverlap) {
   Plan best = place_layers(graph, costs, PlaceOptions{});
   for (const PlannedNode& m : best.nodes)
     for (const PlannedNode& n : best.nodes)
-      if (m.node < n.node) EXPECT_TRUE(m.finish_us <= n.start_us + kEps || n.finish_us <= m.start_us + kEps);
+      if (m.node < n.node) {
+        EXPECT_TRUE(m.finish_us <= n.start_us + kEps || n.finish_us <= m.start_us + kEps);
+      }
   costs.compute_group = {0, 2};
   EXPECT_THROW(schedule(graph, costs, {0, 1, 0, 0}), Error);
 }

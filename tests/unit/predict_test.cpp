@@ -1,6 +1,8 @@
 // Latency predictors: each model recovers a known synthetic law, the predictor file
-// round-trips and rejects bad files clearly, held-out evaluation counts correctly,
-// and the drift monitor flags a sustained slowdown only.
+// round-trips and rejects bad files clearly, the cpu backend's execution features follow
+// its rules, learned corrections stay in their trained range, held-out evaluation
+// and its ceilings count correctly, and the drift monitor flags a sustained slowdown
+// only.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,7 +17,9 @@
 #include "predict/boundary_fit.h"
 #include "predict/boosted_trees.h"
 #include "predict/evaluate.h"
+#include "predict/host_execution.h"
 #include "predict/linear_model.h"
+#include "predict/op_model.h"
 #include "predict/predictor.h"
 #include "predict/roofline.h"
 #include "runtime/drift.h"
@@ -76,6 +80,77 @@ TEST(Roofline, RecoversLoadSlope) {
   }
   Roofline r = Roofline::fit(samples, 2, 1.0);
   EXPECT_NEAR(r.load_slope, 0.8, 0.05);
+}
+
+TEST(Roofline, OverheadStaysWithinTheGivenLimit) {
+  // Only large nodes: they cannot tell a 3 µs overhead from a 60 µs one.
+  std::vector<LatencySample> samples = law_samples(100, 0.02, 12);
+  for (LatencySample& s : samples) s.us += 200;
+  EXPECT_GT(Roofline::fit(samples, 2, 1.0).overhead_us, 20);
+  EXPECT_LE(Roofline::fit(samples, 2, 1.0, 5.0).overhead_us, 5.0 + 1e-9);
+}
+
+// A convolution with explicit geometry: batch, channels in and out, output side, kernel side, stride.
+NodeFeatures conv_geometry(double batch, double cin, double cout, double side, double k, double stride = 1,
+                           double groups = 1) {
+  NodeFeatures f;
+  f.op = "Conv";
+  f.batch = batch, f.in_channels = cin, f.out_channels = cout, f.groups = groups;
+  f.spatial = side * side, f.kernel = k * k, f.stride = stride, f.threads = 2;
+  f.flops = 2 * batch * f.spatial * cout * cin / groups * f.kernel;
+  f.input_bytes = 4 * batch * cin * f.spatial * stride * stride;
+  f.output_bytes = 4 * batch * cout * f.spatial;
+  f.weight_bytes = 4 * cout * cin / groups * f.kernel;
+  return f;
+}
+
+TEST(PredictorFeatures, HostExecutionFollowsTheCpuBackend) {
+  HostExecution tiny = host_execution(conv_geometry(1, 8, 8, 4, 1));
+  EXPECT_EQ(tiny.tasks, 1);  // well under 25 µs on one core: one task
+  EXPECT_EQ(tiny.parallel_efficiency, 1);
+  HostExecution wide = host_execution(conv_geometry(1, 64, 64, 28, 3));
+  EXPECT_EQ(wide.tasks, 2);
+  EXPECT_TRUE(wide.winograd);
+  EXPECT_DOUBLE_EQ(wide.effective_flops, conv_geometry(1, 64, 64, 28, 3).flops / 2.25);
+  EXPECT_FALSE(host_execution(conv_geometry(1, 64, 64, 28, 3, 2)).winograd);  // stride 2
+  EXPECT_FALSE(host_execution(conv_geometry(1, 3, 64, 28, 3)).winograd);      // 3 channels: not blocked by 8
+  EXPECT_FALSE(host_execution(conv_geometry(1, 64, 64, 28, 5)).winograd);     // 5x5
+  EXPECT_FALSE(host_execution(conv_geometry(1, 64, 64, 4, 3)).winograd);      // 4 tiles: too few
+  // Batch 3 over 2 tasks: two rounds, the second half idle.
+  EXPECT_DOUBLE_EQ(host_execution(conv_geometry(3, 64, 64, 28, 1)).parallel_efficiency, 0.75);
+  // Batch 1 with 8 output channels: one block of 8, one part for two tasks.
+  HostExecution one_block = host_execution(conv_geometry(1, 512, 8, 28, 1));
+  EXPECT_EQ(one_block.parts, 1);
+  EXPECT_DOUBLE_EQ(one_block.parallel_efficiency, 0.5);
+  NodeFeatures pool = conv_geometry(8, 64, 64, 28, 3);
+  pool.op = "MaxPool";
+  EXPECT_FALSE(host_execution(pool).winograd);
+  EXPECT_EQ(host_execution(pool).parallel_efficiency, 1);
+}
+
+TEST(PredictorOpModel, LearnedCorrectionStaysWithinTheTrainedRange) {
+  std::vector<LatencySample> samples = law_samples(60, 0.02, 13);
+  for (LatencySample& s : samples) s.us *= 1 + 0.5 * std::log10(s.features.flops) / 7;  // grows with size
+  FitOptions options;
+  options.kinds = {ModelKind::Linear};
+  OpModel model = fit_op_model(samples, Roofline::fit(samples, 2, 1.0), 2, 1.0, options);
+  ASSERT_EQ(model.kind, ModelKind::Linear);
+  EXPECT_LT(model.min_correction, model.max_correction);
+  for (double flops : {1.0, 1e12}) {  // far outside the trained 1e3 .. 1e7
+    NodeFeatures f = conv_features(flops);
+    double correction = std::log(model.predict_us(f) / model.roofline.time_us(f));
+    EXPECT_GE(correction, model.min_correction - 1e-9);
+    EXPECT_LE(correction, model.max_correction + 1e-9);
+  }
+  nlohmann::json j = op_model_json(model);
+  EXPECT_EQ(op_model_from_json(j, "m").max_correction, model.max_correction);
+  j.erase("correction_range");
+  try {
+    op_model_from_json(j, "devices.cpu.ops.Conv");
+    ADD_FAILURE() << "expected an error for a model without its correction range";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("devices.cpu.ops.Conv: missing 'correction_range'"), std::string::npos);
+  }
 }
 
 TEST(Roofline, DefaultsScaleWithThreadsAndLoad) {
@@ -290,6 +365,23 @@ TEST(Evaluate, HeldOutModelsAndShapesOnAnExactLaw) {
   EXPECT_EQ(report["devices"]["cpu"]["count"], 72);
   EXPECT_DOUBLE_EQ(report["devices"]["cpu"]["within_10pct"].get<double>(), 1.0);
   EXPECT_TRUE(report["devices"]["cpu"]["loads"].contains("0"));
+}
+
+TEST(Evaluate, CrossModelRepeatabilityComparesEachModelWithTheOthers) {
+  Profile profile = law_profile();
+  NodeFeatures f = conv_features(1e5);
+  // "far": 10 µs in a, 13 µs in b (30% and 23% apart); "near": 10 in a, 10.5 in c.
+  profile.runs[0].nodes.push_back({"far", "far", false, {10, 10, 10}, f});
+  profile.runs[1].nodes.push_back({"far", "far", false, {13, 13, 13}, f});
+  profile.runs[0].nodes.push_back({"near", "near", false, {10, 10, 10}, f});
+  profile.runs[2].nodes.push_back({"near", "near", false, {10.5, 10.5, 10.5}, f});
+  EvaluationOptions options;
+  options.leave_model_out = options.shape_holdout = false;
+  Evaluation e = evaluate(profile, options);
+  Accuracy across = e.cross_model_repeatability.at("cpu");
+  EXPECT_EQ(across.count, 4);
+  EXPECT_DOUBLE_EQ(across.within_10pct, 0.5);
+  EXPECT_DOUBLE_EQ(across.within_20pct, 0.5);
 }
 
 TEST(Predictor, RemembersFusedSignatures) {

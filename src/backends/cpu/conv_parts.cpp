@@ -1,13 +1,11 @@
 // Splitting a Conv into batch or channel slices (see conv_parts.h).
 #include "backends/cpu/conv_parts.h"
 
-#include <numeric>
+#include "backends/cpu/execution_rules.h"
 
 namespace tandem::cpu {
 
 namespace {
-
-constexpr int64_t kBlock = 8;
 
 // `units` split into `parts` ranges as even as possible: boundary i of parts + 1.
 int64_t boundary(int64_t units, int64_t parts, int64_t i) { return units * i / parts; }
@@ -23,9 +21,8 @@ std::vector<ConvPart> batch_parts(const Shape& x, const Shape& y, int tasks) {
 // Batch 1: slices of `step` groups at a time (cin / cout channels per group).
 std::vector<ConvPart> channel_parts(const Shape& x, const Shape& y, int64_t group, int tasks) {
   int64_t cin = x[1] / group, cout = y[1] / group;
-  // Smallest group count whose input and output channels are both multiples of 8.
-  int64_t step = group == 1 ? kBlock : std::lcm(kBlock / std::gcd(cin, kBlock), kBlock / std::gcd(cout, kBlock));
-  int64_t units = group == 1 ? (y[1] + kBlock - 1) / kBlock : (group + step - 1) / step;
+  int64_t step = conv_groups_per_unit(group, cin, cout);
+  int64_t units = conv_channel_units(group, y[1], step);
   int64_t parts = std::min<int64_t>(tasks, units);
   std::vector<ConvPart> all;
   for (int64_t i = 0; i < parts; ++i) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "backends/cpu/dnnl_common.h"
+#include "backends/cpu/execution_rules.h"
 #include "backends/cpu/lowering.h"
 #include "ops/op.h"
 #include "tandem/error.h"
@@ -93,12 +94,8 @@ void SegmentCompiler::lower_node() {
 }
 
 int SegmentCompiler::tasks_for(const Node& node) const {
-  constexpr double kFlopsPerMicro = 40e3;  // one core, roughly
-  constexpr double kBytesPerMicro = 4e3;
-  constexpr double kSmallMicros = 25;      // below this, waking threads costs more than it saves
   NodeCost cost = node_cost(node, graph_);
-  double micros = cost.flops / kFlopsPerMicro + (cost.input_bytes + cost.weight_bytes + cost.output_bytes) / kBytesPerMicro;
-  return micros < kSmallMicros ? 1 : pool_->threads();
+  return runs_on_one_task(cost.flops, cost.input_bytes + cost.weight_bytes + cost.output_bytes) ? 1 : pool_->threads();
 }
 
 const std::vector<int>& SegmentCompiler::consumers(int value) const {

@@ -8,19 +8,13 @@
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
+#include "backends/cpu/execution_rules.h"
 #include "backends/cpu/winograd.h"
 
 namespace tandem::cpu {
 
 namespace {
 
-// Below this many tiles the products are too thin for matmul to beat direct conv.
-constexpr int64_t kMinTiles = 36;
-// Above this size the transformed tiles (V and P, 4x the input and output) stream
-// through memory and direct conv is faster (VGG's 224x224x64 layer); processing tiles
-// in cache-sized chunks would lift this limit.
-constexpr int64_t kMaxTransformedBytes = int64_t{64} << 20;
-constexpr int64_t kBlock = 8;
 constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph& g) {
@@ -34,10 +28,7 @@ std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph&
   if (win.strides != std::vector<int64_t>{1, 1} || win.dilations != std::vector<int64_t>{1, 1}) return std::nullopt;
   WinogradGeometry geo{x.shape[0], x.shape[1], w.shape[0], x.shape[2], x.shape[3],
                        win.output[0], win.output[1], win.pads_begin[0], win.pads_begin[1]};
-  int64_t transformed_bytes = kWinogradPoints * geo.tiles() * (geo.in_channels + geo.out_channels) * int64_t{sizeof(float)};
-  if (geo.in_channels % kBlock != 0 || geo.out_channels % kBlock != 0 || geo.tiles() < kMinTiles ||
-      transformed_bytes > kMaxTransformedBytes)
-    return std::nullopt;
+  if (!winograd_pays(geo.in_channels, geo.out_channels, geo.tiles(), kWinogradPoints)) return std::nullopt;
   return geo;
 }
 

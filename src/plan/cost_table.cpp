@@ -57,6 +57,9 @@ void check_options(const CostOptions& options) {
   for (const auto& [device, scale] : options.calibration)
     if (!(scale > 0 && std::isfinite(scale)))
       fail(ErrorKind::InvalidInput, "calibration of " + device + " must be a positive number");
+  for (const auto& [device, slowdown] : options.co_run)
+    if (!(slowdown >= 1 && std::isfinite(slowdown)))
+      fail(ErrorKind::InvalidInput, "co-run slowdown of " + device + " must be a number >= 1");
 }
 
 // Host devices whose cores overlap share one group (transitively); every other
@@ -170,6 +173,7 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
   CostTable costs;
   costs.devices = devices;
   costs.compute_group = compute_groups(devices, options);
+  for (const std::string& d : devices) costs.co_run_slowdown.push_back(value_or(options.co_run, d, 1.0));
   costs.source = options.predictor_path.empty() ? "predictor" : "predictor " + options.predictor_path;
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   costs.boundary_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));

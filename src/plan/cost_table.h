@@ -22,6 +22,7 @@ struct CostOptions {
   std::map<std::string, std::vector<int>> cores;
   std::map<std::string, double> device_load;   // per device, instead of `load` (e.g. the load on its own cores)
   std::map<std::string, double> calibration;   // per device, multiplies its predicted node times (measured drift)
+  std::map<std::string, double> co_run;        // per device, CostTable::co_run_slowdown (measured; default 1)
 };
 
 // `graph` is prepared (shapes inferred, passes run) at the batch size to plan for.

@@ -56,6 +56,11 @@ struct CostTable {
   // from another device, half when its output goes to one. Empty: free.
   std::vector<std::vector<double>> boundary_us;
   double half_boundary_us(int node, int device) const;
+  // Per device: how many times longer its nodes take while another compute group
+  // with a slowdown of its own is busy (host devices on disjoint cores share caches
+  // and memory; profile/co_run.h). Empty, or 1: no interference.
+  std::vector<double> co_run_slowdown;
+  double co_run_of(int device) const;
   // Time to move `bytes` from device `from` to device `to` (-1: host memory).
   double copy_us(double bytes, int from, int to) const;
 };

@@ -21,6 +21,10 @@ int CostTable::group_of(int device) const {
   return compute_group.empty() ? device : compute_group.at(static_cast<size_t>(device));
 }
 
+double CostTable::co_run_of(int device) const {
+  return co_run_slowdown.empty() ? 1 : co_run_slowdown.at(static_cast<size_t>(device));
+}
+
 double CostTable::half_boundary_us(int node, int device) const {
   if (boundary_us.empty() || node < 0 || device < 0) return 0;
   return boundary_us.at(static_cast<size_t>(node)).at(static_cast<size_t>(device)) / 2;
@@ -71,6 +75,8 @@ void check_cost_table(const Graph& graph, const CostTable& costs) {
                                         std::to_string(devices) + " devices");
   if (costs.to_device.size() != devices || costs.to_host.size() != devices)
     fail(ErrorKind::InvalidInput, "cost table needs one to_device and one to_host link per device");
+  if (!costs.co_run_slowdown.empty() && costs.co_run_slowdown.size() != devices)
+    fail(ErrorKind::InvalidInput, "cost table needs one co-run slowdown per device");
   if (!costs.boundary_us.empty() && costs.boundary_us.size() != graph.nodes.size())
     fail(ErrorKind::InvalidInput, "cost table needs one boundary row per node");
   for (const auto& row : costs.boundary_us)
@@ -158,7 +164,8 @@ double Timeline::run(int node, int device) {
     }
     start = std::max(start, ready);
   }
-  double finish = start + costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)] + extra;
+  double finish = start + (costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)] + extra) *
+                              co_run_factor(device, start);
   group_free = finish;
   for (int v : n.outputs) {
     if (v == kNoValue) continue;
@@ -169,6 +176,18 @@ double Timeline::run(int node, int device) {
   producer_device_[static_cast<size_t>(node)] = device;
   nodes.push_back(PlannedNode{node, device, start, finish});
   return finish;
+}
+
+double Timeline::co_run_factor(int device, double start) const {
+  const double slowdown = costs_->co_run_of(device);
+  if (slowdown <= 1) return 1;
+  const int group = costs_->group_of(device);
+  for (size_t other = 0; other < costs_->devices.size(); ++other) {
+    const int g = costs_->group_of(static_cast<int>(other));
+    if (g != group && costs_->co_run_of(static_cast<int>(other)) > 1 && group_free_[static_cast<size_t>(g)] > start)
+      return slowdown;
+  }
+  return 1;
 }
 
 double Timeline::makespan() {

@@ -42,8 +42,9 @@ class Timeline {
   double bring(int value, int place);
   // Brings the node's inputs to `device` (a value from another device arrives after
   // half its producer's boundary cost, and the node itself takes half its own
-  // longer), runs it after the previous node of the device's compute group, and
-  // returns its finish time.
+  // longer), runs it after the previous node of the device's compute group (longer
+  // by its co-run slowdown while another interfering group is busy), and returns its
+  // finish time.
   double run(int node, int device);
   // Latest node finish or graph output arrival in host memory (brings outputs).
   double makespan();
@@ -53,6 +54,8 @@ class Timeline {
 
  private:
   double copy(int value, int from, int to, double ready);
+  // The device's co-run slowdown when another interfering group is busy at `start`.
+  double co_run_factor(int device, double start) const;
   double produced_at(int value) const;
 
   const Graph* graph_;

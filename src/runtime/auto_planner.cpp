@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "backends/registry.h"
+#include "core/cores.h"
 #include "plan/cost_table.h"
 #include "predict/predictor.h"
 #include "profile/fingerprint.h"
@@ -60,6 +63,31 @@ bool complete_run(Profile& profile, Device& device, const Graph& loaded, const s
   return true;
 }
 
+// For each CPU device pinned to cores that another listed CPU device does not
+// share: how much it slows down while that one computes. Devices that cannot run the
+// whole model (or models too slow to time quickly) keep 1.
+std::map<std::string, double> co_run_slowdowns(const Graph& prepared, std::vector<std::unique_ptr<Device>>& devices,
+                                               const AutoOptions& options) {
+  std::map<std::string, double> slowdowns;
+  for (auto& device : devices)
+    for (auto& other : devices) {
+      const DeviceInfo &mine = device->info(), &theirs = other->info();
+      if (device == other || mine.kind != DeviceKind::Host || theirs.kind != DeviceKind::Host || mine.cores.empty() ||
+          theirs.cores.empty() || cores_overlap(mine.cores, theirs.cores))
+        continue;
+      try {
+        double slowdown = measure_co_run_slowdown(prepared, *device, *other, options.co_run);
+        slowdowns[mine.name] = slowdown;
+        note("auto: " + mine.name + " runs " + fmt::format("{:.2f}", slowdown) + "x slower while " + theirs.name +
+             " computes");
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Unsupported) throw;
+      }
+      break;
+    }
+  return slowdowns;
+}
+
 }  // namespace
 
 std::string default_profile_path() {
@@ -100,11 +128,13 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
     result.runs_measured += complete_run(profile, *device, loaded, key, options) ? 1 : 0;
   }
   if (result.runs_measured + result.links_measured > 0) write_profile(profile, path);
+  result.co_run = co_run_slowdowns(prepared, devices, options);
   devices.clear();
   result.predictor_source = "profile " + path;
   CostOptions cost_options;
   cost_options.threads = options.device.threads;
   cost_options.cores = options.device.cores;
+  cost_options.co_run = result.co_run;
   cost_options.load = options.load;
   cost_options.predictor_path = result.predictor_source;
   result.predictor = std::make_shared<const Predictor>(Predictor::fit(profile));

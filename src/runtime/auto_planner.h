@@ -6,6 +6,7 @@
 // against each single device and the fastest measured kept (plan_check.h).
 #pragma once
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "plan/place.h"
 #include "plan/plan.h"
 #include "predict/predictor.h"
+#include "profile/co_run.h"
 #include "profile/link_profiler.h"
 #include "profile/node_profiler.h"
 #include "runtime/plan_check.h"
@@ -31,6 +33,7 @@ struct AutoOptions {
   MeasureOptions measure;    // for the runs the cache lacks
   LinkOptions links;         // for the links the cache lacks
   PlanCheckOptions check;    // the placed plan timed against single devices before it serves
+  CoRunOptions co_run;       // CPU devices on disjoint cores: how much they slow each other
 };
 
 struct AutoPlan {
@@ -42,6 +45,7 @@ struct AutoPlan {
   int runs_measured = 0;             // profile runs added to the cache
   int links_measured = 0;            // devices whose links were added to the cache
   PlanCheck check;                   // the measured check, and which contender was kept
+  std::map<std::string, double> co_run;  // measured co-run slowdowns of pinned host devices (profile/co_run.h)
 };
 
 // $TANDEM_CACHE when set, else ~/.cache/tandem/profile.json (./tandem-profile.json

@@ -142,6 +142,7 @@ void AutoRunner::replan() {
   CostOptions cost_options;
   cost_options.threads = options_.device.threads;
   cost_options.cores = options_.device.cores;
+  cost_options.co_run = planned_.co_run;
   cost_options.predictor_path = planned_.predictor_source;
   cost_options.device_load = load_;
   std::map<std::string, double> old_sums = device_sums(cost_table(graph_, *planned_.predictor, planned_.devices, cost_options));

@@ -1,6 +1,7 @@
 // Host core lists and pinning: parsing and formatting core lists, splitting the
 // cores between CPU devices, overlap, pinned CPU devices and their compute groups in
-// the cost table, busy share per core from a /proc/stat-like file, and pinned load.
+// the cost table, busy share per core from a /proc/stat-like file, pinned load, and
+// the co-run slowdown of two devices on disjoint cores.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +9,8 @@
 
 #include "backends/registry.h"
 #include "core/cores.h"
+#include "ir/prepare.h"
+#include "profile/co_run.h"
 #include "plan/cost_table.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
@@ -78,6 +81,21 @@ TEST(Cores, CostTableGroupsHostDevicesThatShareCores) {
   EXPECT_EQ(pinned.compute_group, (std::vector<int>{0, 1}));
   options.calibration["cpu:1"] = -1;
   EXPECT_THROW(cost_table(g, predictor, {"cpu:0", "cpu:1"}, options), Error);
+}
+
+TEST(Cores, CoRunSlowdownOfDevicesOnDisjointCores) {
+  if (host_core_count() < 2) GTEST_SKIP() << "one core";
+  Graph graph = load_model("lenet5");
+  prepare_graph(graph, PrepareOptions{});
+  DeviceOptions options;
+  options.cores = split_cores({"cpu:0", "cpu:1"});
+  auto a = create_device("cpu:0", options), b = create_device("cpu:1", options);
+  double slowdown = measure_co_run_slowdown(graph, *a, *b);
+  EXPECT_GE(slowdown, 1.0);
+  EXPECT_LT(slowdown, 10.0);
+  CoRunOptions too_slow;
+  too_slow.max_run_s = 1e-9;
+  EXPECT_DOUBLE_EQ(measure_co_run_slowdown(graph, *a, *b, too_slow), 1.0);
 }
 
 TEST(Cores, LoadMeterReadsChosenCores) {

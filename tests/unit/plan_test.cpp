@@ -278,6 +278,19 @@ TEST(Schedule, DevicesSharingComputeNeverOverlap) {
   EXPECT_THROW(schedule(graph, costs, {0, 1, 0, 0}), Error);
 }
 
+TEST(Schedule, CoRunSlowdownStretchesANodeStartingWhileAnotherGroupIsBusy) {
+  TwoBranches t;
+  t.costs.co_run_slowdown = {1.5, 1.5};
+  Plan plan = schedule(t.graph, t.costs, {0, 1, 0, 0});
+  // B on dev1 [20,25] starts when dev0 is idle; C on dev0 starts at 10 while dev1's
+  // group is busy until 25: 20 * 1.5 -> [10,40]; D [40,41].
+  EXPECT_DOUBLE_EQ(plan.nodes[1].finish_us, 25);
+  EXPECT_DOUBLE_EQ(plan.nodes[2].finish_us, 40);
+  EXPECT_DOUBLE_EQ(plan.makespan_us, 41);
+  t.costs.co_run_slowdown = {1.5};
+  EXPECT_THROW(schedule(t.graph, t.costs, {0, 1, 0, 0}), Error);
+}
+
 TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {
   ThreeNodes t;
   t.costs.boundary_us = {{4, 6}, {8, 10}, {12, 14}};

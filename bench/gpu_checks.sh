@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one prepared script for the GPU machine: every check of the cuda backend that
-# needs a GPU, in one go, in about 8 minutes (each part has its own time limit).
+# needs a GPU, in one go, in about 9 minutes (each part has its own time limit).
 #
 #   bench/gpu_checks.sh BUNDLE_DIR OUT_DIR       (from the repository root)
 #
@@ -15,15 +15,18 @@
 #   zoo_tf32   the same with --tf32 (3e-3), batch 4
 #   bench      bench/compare_pytorch_cuda.py (eager and CUDA graphs, one round, to fit
 #              the time; torch.compile compiles per model, batch and precision, which
-#              takes longer than all of this); its tables go into OUT_DIR/benchmarks.md
-#              (a copy of docs/benchmarks.md; copy it back to keep the section)
+#              takes longer than all of this), then bench/compare_devices.py (cpu, cuda
+#              and auto with the measured oracle on lenet5, alexnet and resnet18 at
+#              batch 1 and 4); their tables go into OUT_DIR/benchmarks.md (a copy of
+#              docs/benchmarks.md; copy it back to keep the sections)
 # A summary table is printed last and kept in OUT_DIR/summary.txt. At most 8 files go
 # to OUT_DIR; scratch files go to a temporary folder.
 #
 # Environment: PYTHON (default python3, with torch, torchvision, onnx, onnxruntime),
-# BENCH_ARGS (replaces the benchmark's default scope, e.g. "--configs
-# eager,graphs,compile --models resnet18"), and the limits in seconds UNIT_S, NODE_S,
-# ZOO_S, ZOO_TF32_S, BENCH_S (defaults 100, 60, 90, 60, 150: with env's 20, 8 minutes).
+# BENCH_ARGS (replaces the PyTorch benchmark's default scope, e.g. "--configs
+# eager,graphs,compile --models resnet18"), HETERO_ARGS (the same for the
+# heterogeneous one), and the limits in seconds UNIT_S, NODE_S, ZOO_S, ZOO_TF32_S,
+# BENCH_S (defaults 100, 60, 90, 60, 220: with env's 20, 9 minutes).
 set -u -o pipefail
 
 [ $# -eq 2 ] || { echo "usage: $0 BUNDLE_DIR OUT_DIR" >&2; exit 2; }
@@ -127,6 +130,13 @@ bench() {
   # shellcheck disable=SC2086  # BENCH_ARGS is a list of options
   "$python" "$root/bench/compare_pytorch_cuda.py" --tandem "$scratch/tandem" --doc "$out/benchmarks.md" \
     ${BENCH_ARGS:---configs eager,graphs --rounds 1 --repeats 30 --warmup 5}
+  local rc=$?
+  # The heterogeneous benchmark (issue 5): cpu, cuda and auto with the measured oracle.
+  # shellcheck disable=SC2086  # HETERO_ARGS is a list of options
+  "$python" "$root/bench/compare_devices.py" --tandem "$scratch/tandem" --compare cpu,cuda,auto \
+    --profile "$scratch/hetero-profile.json" --out "$out/benchmarks.md" \
+    ${HETERO_ARGS:---models lenet5,alexnet,resnet18 --batches 1,4 --oracle-budget 2 --repeats 10 --warmup 2}
+  return $((rc ? rc : $?))
 }
 
 # Prints the rows of cells separated by '|' as columns padded to their widest cell.
@@ -146,7 +156,7 @@ run_part unit "${UNIT_S:-100}" "\[  PASSED  \] [0-9]|\[  SKIPPED \] [0-9]|FAILED
 run_part node "${NODE_S:-60}" "^total:|no test ran|skipped|no ONNX node test data" node_tests
 run_part zoo "${ZOO_S:-90}" "runs pass|skipped" zoo zoo_strict --tolerance 1e-4
 run_part zoo_tf32 "${ZOO_TF32_S:-60}" "runs pass|skipped" zoo zoo_tf32 --tf32 --tolerance 3e-3 --batches 4
-run_part bench "${BENCH_S:-150}" "^wrote|^total|Error|not usable" bench
+run_part bench "${BENCH_S:-220}" "^wrote|^total|Error|not usable|cells" bench
 
 echo
 printf '%s\n' "${summary[@]}" | print_columns | tee "$out/summary.txt"

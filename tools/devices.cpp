@@ -13,15 +13,6 @@ namespace {
 
 const char* yes_no(bool value) { return value ? "yes" : "no"; }
 
-const char* kind_name(DeviceKind kind) {
-  switch (kind) {
-    case DeviceKind::Host: return "host";
-    case DeviceKind::Gpu: return "gpu";
-    case DeviceKind::Remote: return "remote";
-  }
-  return "?";
-}
-
 // One row of the transfer table for the default device of a usable backend; a
 // device that fails to open shows why instead.
 std::vector<std::string> transfer_row(const BackendStatus& backend) {
@@ -29,7 +20,7 @@ std::vector<std::string> transfer_row(const BackendStatus& backend) {
     std::unique_ptr<Device> device = create_device(backend.name);
     const DeviceInfo& info = device->info();
     const TransferModel& t = info.transfer;
-    return {info.name, kind_name(info.kind), yes_no(t.async), std::to_string(t.copy_engines),
+    return {info.name, device_kind_name(info.kind), yes_no(t.async), std::to_string(t.copy_engines),
             yes_no(t.pinned_staging), t.streams.empty() ? "-" : t.streams};
   } catch (const Error& e) {
     return {backend.name, "-", "-", "-", "-", fmt::format("cannot open: {}", e.what())};

@@ -9,6 +9,15 @@
 
 namespace tandem {
 
+const char* device_kind_name(DeviceKind kind) {
+  switch (kind) {
+    case DeviceKind::Host: return "host";
+    case DeviceKind::Gpu: return "gpu";
+    case DeviceKind::Remote: return "remote";
+  }
+  return "host";
+}
+
 Segment make_segment(const Graph& graph, std::vector<int> nodes) {
   Segment segment;
   segment.graph = &graph;

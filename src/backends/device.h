@@ -47,6 +47,8 @@ class Executable {
 };
 
 enum class DeviceKind { Host, Gpu, Remote };
+// "host", "gpu", "remote".
+const char* device_kind_name(DeviceKind kind);
 
 // How a device moves data and orders its work, for the runtime's overlap decisions.
 struct TransferModel {

@@ -17,18 +17,9 @@ namespace {
 using json = nlohmann::json;
 constexpr const char* kFormat = "tandem-predictor";
 
-const char* kind_name(DeviceKind kind) {
-  switch (kind) {
-    case DeviceKind::Host: return "host";
-    case DeviceKind::Gpu: return "gpu";
-    case DeviceKind::Remote: return "remote";
-  }
-  return "host";
-}
-
 DeviceKind kind_from_name(const std::string& name, const std::string& where) {
   for (DeviceKind kind : {DeviceKind::Host, DeviceKind::Gpu, DeviceKind::Remote})
-    if (name == kind_name(kind)) return kind;
+    if (name == device_kind_name(kind)) return kind;
   fail(ErrorKind::InvalidInput, where + ": unknown device kind '" + name + "'");
 }
 
@@ -47,7 +38,7 @@ const json& field(const json& j, const char* name, json::value_t type, const std
 json device_json(const DeviceModels& d) {
   json ops = json::object();
   for (const auto& [op, model] : d.ops) ops[op] = op_model_json(model);
-  return {{"kind", kind_name(d.kind)},
+  return {{"kind", device_kind_name(d.kind)},
           {"description", d.description},
           {"threads", d.threads},
           {"fallback", roofline_json(d.fallback)},

@@ -3,15 +3,6 @@
 
 namespace tandem {
 
-std::string device_kind_name(DeviceKind kind) {
-  switch (kind) {
-    case DeviceKind::Host: return "host";
-    case DeviceKind::Gpu: return "gpu";
-    case DeviceKind::Remote: return "remote";
-  }
-  return "unknown";
-}
-
 DeviceFingerprint fingerprint_of(const Device& device) {
   const DeviceInfo& info = device.info();
   DeviceFingerprint fp;

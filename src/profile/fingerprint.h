@@ -11,7 +11,4 @@ namespace tandem {
 
 DeviceFingerprint fingerprint_of(const Device& device);
 
-// "host", "gpu", "remote".
-std::string device_kind_name(DeviceKind kind);
-
 }  // namespace tandem

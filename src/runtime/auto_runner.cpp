@@ -52,7 +52,8 @@ AutoRunner::AutoRunner(const Graph& graph, AutoPlan planned, const AutoOptions& 
       options_(options),
       replan_(replan),
       monitor_(replan.drift) {
-  executor_ = std::make_unique<PlanExecutor>(graph_, planned_.plan, options_.device);
+  serve(planned_.check.executor ? planned_.check.executor
+                                : std::make_shared<PlanExecutor>(graph_, planned_.plan, options_.device));
   for (const std::string& d : planned_.devices) {
     load_[d] = options_.load;
     calibration_[d] = 1;
@@ -83,6 +84,20 @@ bool AutoRunner::cooled_down() const {
   return runs_ - last_replan_run_ >= replan_.cooldown_runs * factor;
 }
 
+// Serves `executor` (of planned_.plan) from now on, with its segments' predictions.
+void AutoRunner::serve(std::shared_ptr<PlanExecutor> executor) {
+  executor_ = std::move(executor);
+  segment_names_.clear();
+  segment_predicted_us_.clear();
+  for (const PlanSegment& segment : executor_->segments()) {
+    double predicted = 0;
+    for (int n : segment.nodes)
+      predicted += planned_.costs.node_us.at(static_cast<size_t>(n)).at(static_cast<size_t>(segment.device));
+    segment_names_.push_back("segment " + std::to_string(segment_names_.size()));
+    segment_predicted_us_.push_back(predicted);
+  }
+}
+
 // Each segment's measured time against the sum of its nodes' predicted times.
 void AutoRunner::observe() {
   const PlanRunTimes& times = executor_->last_run_times();
@@ -90,10 +105,7 @@ void AutoRunner::observe() {
   std::vector<NodeObservation> observations;
   for (size_t k = 0; k < segments.size(); ++k) {
     const std::string& device = planned_.plan.devices.at(static_cast<size_t>(segments[k].device));
-    double predicted = 0;
-    for (int n : segments[k].nodes)
-      predicted += planned_.costs.node_us.at(static_cast<size_t>(n)).at(static_cast<size_t>(segments[k].device));
-    observations.push_back({"segment " + std::to_string(k), device, times.segment_us.at(k), predicted});
+    observations.push_back({segment_names_[k], device, times.segment_us.at(k), segment_predicted_us_[k]});
     window_->busy_us[device] += times.segment_us.at(k);
   }
   monitor_.record_run(observations);
@@ -162,13 +174,15 @@ void AutoRunner::replan() {
   plan.model = planned_.plan.model;
   plan.batch = planned_.plan.batch;
   plan.cores = planned_.plan.cores;
-  if (options_.check.runs > 0) check_plan_by_measurement(graph_, costs, plan, options_.device, options_.check);
+  std::shared_ptr<PlanExecutor> checked;
+  if (options_.check.runs > 0) checked = check_plan_by_measurement(graph_, costs, plan, options_.device, options_.check).executor;
   event.old_makespan_us = schedule(graph_, costs, placement_of(planned_.plan, graph_)).makespan_us;
   event.new_makespan_us = plan.makespan_us;
   event.placement_changed = placement_of(plan, graph_) != placement_of(planned_.plan, graph_);
-  if (event.placement_changed) executor_ = std::make_unique<PlanExecutor>(graph_, plan, options_.device);
   planned_.plan = std::move(plan);
   planned_.costs = std::move(costs);
+  if (event.placement_changed) serve(checked ? checked : std::make_shared<PlanExecutor>(graph_, planned_.plan, options_.device));
+  else serve(executor_);  // new predictions for the same segments
   event.load = load_;
   event.calibration = calibration_;
   std::string devices;

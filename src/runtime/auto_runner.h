@@ -57,6 +57,7 @@ class AutoRunner {
 
  private:
   struct Window;
+  void serve(std::shared_ptr<PlanExecutor> executor);
   void observe();
   bool cooled_down() const;
   void replan();
@@ -67,7 +68,10 @@ class AutoRunner {
   AutoPlan planned_;
   AutoOptions options_;
   ReplanOptions replan_;
-  std::unique_ptr<PlanExecutor> executor_;
+  std::shared_ptr<PlanExecutor> executor_;
+  // Per segment of executor_: the drift monitor's name and the predicted µs.
+  std::vector<std::string> segment_names_;
+  std::vector<double> segment_predicted_us_;
   DriftMonitor monitor_;
   std::map<std::string, double> load_, calibration_;  // what planned_.costs was made with
   std::unique_ptr<Window> window_;                    // load and own-work measurements since the last plan

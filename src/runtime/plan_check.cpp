@@ -6,7 +6,6 @@
 #include "plan/place.h"
 #include "runtime/compare.h"
 #include "runtime/graph_io.h"
-#include "runtime/plan_executor.h"
 
 namespace tandem {
 
@@ -51,10 +50,10 @@ PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, 
   }
   result.kept = "plan";
   if (check.runs <= 0 || plans.size() < 2) return result;
-  std::vector<std::unique_ptr<PlanExecutor>> executors;
+  std::vector<std::shared_ptr<PlanExecutor>> executors;
   std::vector<Contender> contenders;
   for (size_t k = 0; k < plans.size(); ++k) {
-    executors.push_back(std::make_unique<PlanExecutor>(graph, plans[k], options));
+    executors.push_back(std::make_shared<PlanExecutor>(graph, plans[k], options));
     PlanExecutor* executor = executors.back().get();
     contenders.push_back({result.contenders[k], [executor](const std::vector<Tensor>& in) { return executor->run(in); }});
   }
@@ -70,9 +69,10 @@ PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, 
   }
   const double plan_us = measured.front().stats.median, single_us = measured[best_single].stats.median;
   const bool keep_plan = devices_used(plan) > 1 ? plan_us * (1 + check.margin) < single_us : plan_us <= single_us;
-  if (keep_plan) return result;
-  result.kept = result.contenders[best_single];
-  plan = std::move(plans[best_single]);
+  const size_t kept = keep_plan ? 0 : best_single;
+  result.kept = result.contenders[kept];
+  result.executor = executors[kept];
+  plan = std::move(plans[kept]);
   return result;
 }
 

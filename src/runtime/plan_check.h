@@ -4,11 +4,13 @@
 // by a margin. Costs the predictor cannot see (segment boundaries, a busy core) can
 // then not make auto slower than the best single device it was given.
 #pragma once
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "backends/device.h"
 #include "plan/plan.h"
+#include "runtime/plan_executor.h"
 
 namespace tandem {
 
@@ -21,6 +23,9 @@ struct PlanCheck {
   std::vector<std::string> contenders;  // "plan", "single:cpu:0", ...
   std::vector<double> median_us;        // per contender
   std::string kept;                     // the contender now in `plan`
+  // The kept plan compiled with the options given, when the check ran (else null),
+  // so that the caller need not compile it again.
+  std::shared_ptr<PlanExecutor> executor;
 };
 
 // `plan` is the placed plan for the prepared `graph` with its cost table `costs`;

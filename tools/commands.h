@@ -24,6 +24,7 @@ void add_plan_command(CLI::App& app);       // plan.cpp
 struct BenchArgs {
   std::vector<std::string> models;
   std::string device = "cpu", json, profile;
+  std::string plan;                                 // --plan FILE: time a given plan
   std::string strategy = "auto";                    // --device auto: placement strategy
   std::vector<std::string> devices{"cpu", "cuda"};  // --device auto
   std::vector<int64_t> batches;  // plain bench: at most one (default 1); --compare: default 1,4,16,64

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "cli_util.h"
+#include "plan_input.h"
 #include "commands.h"
 #include "core/npy.h"
 #include "ir/prepare.h"
@@ -99,36 +100,35 @@ void run(const RunArgs& args) {
   if (!args.output.empty()) write_npy(args.output, outputs.at(0));
 }
 
-Graph prepared(const Graph& loaded, int64_t batch, bool optimize) {
-  Graph graph = loaded;
-  prepare_graph(graph, PrepareOptions{batch, {}, optimize});
-  return graph;
-}
-
-
-
-void print_segment_times(const Graph& graph, const PlanExecutor& executor) {
-  std::vector<std::vector<std::string>> rows = {{"#", "device", "nodes", "first", "last", "time"}};
-  const PlanRunTimes& times = executor.last_run_times();
+// --layers with a plan: each segment's median compute time over `runs` more runs,
+// next to the sum of the plan's predicted times for its nodes.
+void print_segment_times(const Graph& graph, const Plan& plan, PlanExecutor& executor,
+                         const std::vector<Tensor>& inputs, int runs) {
+  std::vector<std::vector<double>> samples(executor.segments().size());
+  for (int r = 0; r < runs; ++r) {
+    executor.run(inputs);
+    for (size_t k = 0; k < samples.size(); ++k) samples[k].push_back(executor.last_run_times().segment_us.at(k));
+  }
+  std::map<int, double> predicted_us;  // graph node -> the plan's finish - start
+  for (const PlannedNode& n : plan.nodes) predicted_us[n.node] = n.finish_us - n.start_us;
+  std::vector<std::vector<std::string>> rows = {{"#", "device", "nodes", "first", "last", "predicted", "time"}};
   for (size_t k = 0; k < executor.segments().size(); ++k) {
     const PlanSegment& segment = executor.segments()[k];
+    double predicted = 0;
+    for (int n : segment.nodes) predicted += predicted_us[n];
     rows.push_back({std::to_string(k), executor.devices().at(static_cast<size_t>(segment.device)),
                     std::to_string(segment.nodes.size()), graph.nodes.at(static_cast<size_t>(segment.nodes.front())).name,
-                    graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name, format_us(times.segment_us.at(k))});
+                    graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name, format_us(predicted),
+                    format_us(stats_of(samples[k]).median)});
   }
-  fmt::print("per-segment times of the last run:\n");
+  fmt::print("per-segment compute times (median of {} runs) against the plan's node times:\n", runs);
   print_table(rows);
 }
 
 // Runs the plan on its devices twice (the first run warms up) and prints the outputs
 // and the latency of the second; `what` names the plan.
 void execute_plan(const Graph& graph, const Plan& plan, const RunArgs& args, const std::string& what) {
-  DeviceOptions options;
-  options.threads = args.threads;
-  options.tf32 = args.gpu.tf32;
-  options.graphs = !args.gpu.no_cuda_graphs;
-  options.cores = pinned_cores(args.cores, plan.devices);
-  PlanExecutor executor(graph, plan, options);
+  PlanExecutor executor(graph, plan, plan_device_options(plan, args.threads, args.gpu, args.cores));
   std::vector<Tensor> inputs;
   for (const std::string& path : args.inputs) inputs.push_back(read_npy(path));
   if (args.inputs.empty()) inputs = random_inputs(executor.inputs());
@@ -139,19 +139,15 @@ void execute_plan(const Graph& graph, const Plan& plan, const RunArgs& args, con
   fmt::print("latency with {} (batch {}, {} segments on {}): {} (first run {}; predicted {})\n", what,
              batch_of(graph), executor.segments().size(), fmt::join(executor.devices(), ","),
              format_us(executor.last_run_times().wall_us), format_us(first), format_us(plan.makespan_us));
-  if (args.layers) print_segment_times(graph, executor);
+  if (args.layers) print_segment_times(graph, plan, executor, inputs, args.layer_runs);
   if (!args.output.empty()) write_npy(args.output, outputs.at(0));
 }
 
 // --plan FILE: the plan (or the table's plan nearest the run's batch) on its devices.
 // Without --batch, a single plan runs at its own batch and a table at the model's.
 void run_plan(const RunArgs& args) {
-  Graph loaded = load_model(args.model);
-  Graph graph = prepared(loaded, args.batch, !args.no_optimize);
-  PlanTable table = read_plan_table(args.plan, graph);
-  if (args.batch == 0 && table.plans.size() == 1 && table.plans[0].batch != batch_of(graph))
-    graph = prepared(loaded, table.plans[0].batch, !args.no_optimize);
-  execute_plan(graph, pick_plan(table, batch_of(graph)), args, "plan " + args.plan);
+  PlannedModel planned = load_planned_model(args.model, args.plan, args.batch, !args.no_optimize);
+  execute_plan(planned.graph, planned.plan, args, "plan " + args.plan);
 }
 
 void print_auto_plan(const Graph& graph, const AutoPlan& planned) {

@@ -173,7 +173,10 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
   CostTable costs;
   costs.devices = devices;
   costs.compute_group = compute_groups(devices, options);
-  for (const std::string& d : devices) costs.co_run_slowdown.push_back(value_or(options.co_run, d, 1.0));
+  for (const std::string& d : devices) {
+    costs.co_run_slowdown.push_back(value_or(options.co_run, d, 1.0));
+    costs.copies_on_compute.push_back(is_host_device_name(d));
+  }
   costs.source = options.predictor_path.empty() ? "predictor" : "predictor " + options.predictor_path;
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   costs.boundary_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));

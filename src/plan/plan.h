@@ -61,6 +61,12 @@ struct CostTable {
   // and memory; profile/co_run.h). Empty, or 1: no interference.
   std::vector<double> co_run_slowdown;
   double co_run_of(int device) const;
+  // Per device: whether its copies to and from host memory are made by its own
+  // compute thread (host devices copy with memcpy on the thread that runs their
+  // nodes), so a copy occupies the device like a node instead of overlapping its
+  // compute on a link of its own (a GPU's copy engines). Empty: none.
+  std::vector<bool> copies_on_compute;
+  bool copies_on_compute_of(int device) const;
   // Time to move `bytes` from device `from` to device `to` (-1: host memory).
   double copy_us(double bytes, int from, int to) const;
 };

@@ -3,7 +3,8 @@
 // order one at a time as soon as their inputs are there; each link carries one copy
 // at a time, in the order copies are issued; a value is copied to every place that
 // needs it right after it is produced (device->host, then host->device for another
-// device); graph inputs start in host memory and graph outputs end there.
+// device; a device that copies on its compute thread copies in when a node needs
+// the value); graph inputs start in host memory and graph outputs end there.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -23,6 +24,10 @@ int CostTable::group_of(int device) const {
 
 double CostTable::co_run_of(int device) const {
   return co_run_slowdown.empty() ? 1 : co_run_slowdown.at(static_cast<size_t>(device));
+}
+
+bool CostTable::copies_on_compute_of(int device) const {
+  return device >= 0 && !copies_on_compute.empty() && copies_on_compute.at(static_cast<size_t>(device));
 }
 
 double CostTable::half_boundary_us(int node, int device) const {
@@ -77,6 +82,8 @@ void check_cost_table(const Graph& graph, const CostTable& costs) {
     fail(ErrorKind::InvalidInput, "cost table needs one to_device and one to_host link per device");
   if (!costs.co_run_slowdown.empty() && costs.co_run_slowdown.size() != devices)
     fail(ErrorKind::InvalidInput, "cost table needs one co-run slowdown per device");
+  if (!costs.copies_on_compute.empty() && costs.copies_on_compute.size() != devices)
+    fail(ErrorKind::InvalidInput, "cost table needs one copies-on-compute flag per device");
   if (!costs.boundary_us.empty() && costs.boundary_us.size() != graph.nodes.size())
     fail(ErrorKind::InvalidInput, "cost table needs one boundary row per node");
   for (const auto& row : costs.boundary_us)
@@ -117,16 +124,30 @@ Timeline::Timeline(const Graph& graph, const CostTable& costs)
   for (int v : graph.inputs) arrival_.at(static_cast<size_t>(v))[0] = 0;
 }
 
+bool Timeline::is_at(int value, int place) const {
+  return value == kNoValue || arrival_.at(static_cast<size_t>(value))[static_cast<size_t>(place + 1)] < kNever;
+}
+
 double Timeline::produced_at(int value) const {
   const auto& places = arrival_[static_cast<size_t>(value)];
   return *std::min_element(places.begin(), places.end());
 }
 
 double Timeline::copy(int value, int from, int to, double ready) {
+  const int device = from >= 0 ? from : to;
   double& link_free = from >= 0 ? to_host_free_[static_cast<size_t>(from)] : to_device_free_[static_cast<size_t>(to)];
   const double bytes = bytes_[static_cast<size_t>(value)];
   PlannedCopy c{value, from, to, bytes, std::max(ready, link_free), 0};
-  c.finish_us = c.start_us + costs_->copy_us(bytes, from, to);
+  const double us = costs_->copy_us(bytes, from, to);
+  if (costs_->copies_on_compute_of(device)) {
+    // The device's compute thread makes the copy: a copy out right after the node
+    // that produced the value, a copy in when its lane is free; either way it
+    // holds the lane (a copy out issued late delays the device's later nodes).
+    double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
+    if (to >= 0) c.start_us = std::max(c.start_us, group_free);
+    group_free = std::max(group_free, c.start_us) + us;
+  }
+  c.finish_us = c.start_us + us;
   link_free = c.finish_us;
   copies.push_back(c);
   arrival_[static_cast<size_t>(value)][static_cast<size_t>(to + 1)] = c.finish_us;
@@ -223,8 +244,13 @@ Plan schedule(const Graph& graph, const CostTable& costs, const Placement& place
   check_placement(graph, costs, placement);
   const auto needed = destinations(graph, costs, placement);
   Timeline timeline(graph, costs);
+  // Copies leave right after the value is produced; a device that copies with its
+  // own thread brings values in just before the node that reads them instead.
   auto send = [&](int v) {
-    for (int place : needed[static_cast<size_t>(v)]) timeline.bring(v, place);
+    for (int place : needed[static_cast<size_t>(v)]) {
+      if (!costs.copies_on_compute_of(place)) timeline.bring(v, place);
+      else if (!timeline.is_at(v, place)) timeline.bring(v, kHost);
+    }
   };
   for (int v : graph.inputs) send(v);
   for (size_t n = 0; n < graph.nodes.size(); ++n) {

@@ -2,8 +2,10 @@
 // and small facts about values and devices that every placer needs. A Timeline
 // runs nodes on devices one at a time and moves values between memories over
 // per-device links (host->device, device->host) that carry one copy at a time;
-// a copy between two devices goes through host memory. Each value remembers where
-// it already is, so it is copied at most once per destination.
+// a copy between two devices goes through host memory. A device whose copies are
+// made by its compute thread (CostTable::copies_on_compute) is busy while it copies.
+// Each value remembers where it already is, so it is copied at most once per
+// destination.
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -40,6 +42,8 @@ class Timeline {
 
   // Time `value` is present at `place`, issuing the copies that bring it there.
   double bring(int value, int place);
+  // Whether `value` is (or is being brought) at `place` already.
+  bool is_at(int value, int place) const;
   // Brings the node's inputs to `device` (a value from another device arrives after
   // half its producer's boundary cost, and the node itself takes half its own
   // longer), runs it after the previous node of the device's compute group (longer

@@ -165,6 +165,14 @@ void expect_valid_timeline(const Graph& graph, const CostTable& costs, const Pla
       }
     }
   }
+  for (const PlannedCopy& c : plan.copies) {
+    const int device = c.from >= 0 ? c.from : c.to;
+    if (!costs.copies_on_compute_of(device)) continue;
+    for (const PlannedNode& n : plan.nodes)
+      if (costs.group_of(n.device) == costs.group_of(device))
+        EXPECT_TRUE(n.finish_us <= c.start_us + kEps || c.finish_us <= n.start_us + kEps)
+            << "a copy made by the device's thread overlaps one of its nodes";
+  }
   for (int v : graph.outputs) EXPECT_LE(arrival(v, -1), plan.makespan_us + kEps) << "output not in host memory";
 }
 
@@ -291,6 +299,24 @@ TEST(Schedule, CoRunSlowdownStretchesANodeStartingWhileAnotherGroupIsBusy) {
   EXPECT_THROW(schedule(t.graph, t.costs, {0, 1, 0, 0}), Error);
 }
 
+TEST(Schedule, CopiesMadeByAHostDeviceHoldItsComputeLane) {
+  TwoBranches t;
+  // x to dev1 [0,6]; A on dev1 [6,7]; a out to the host (19) [7,26]; B on dev0 [26,76].
+  // C on dev1 could start at 7, but dev1's own thread copies a out until 26.
+  EXPECT_DOUBLE_EQ(schedule(t.graph, t.costs, {1, 0, 1, 1}).nodes[2].start_us, 7) << "a copy engine overlaps";
+  t.costs.copies_on_compute = {false, true};
+  Plan plan = schedule(t.graph, t.costs, {1, 0, 1, 1});
+  EXPECT_DOUBLE_EQ(plan.nodes[1].start_us, 26);
+  EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 26);
+  EXPECT_DOUBLE_EQ(plan.nodes[2].finish_us, 27);
+  // b in to dev1 [76,80] on dev1's thread, D [80,81], y out [81,86].
+  EXPECT_DOUBLE_EQ(plan.nodes[3].start_us, 80);
+  EXPECT_DOUBLE_EQ(plan.makespan_us, 86);
+  expect_valid_timeline(t.graph, t.costs, plan);
+  t.costs.copies_on_compute = {true};
+  EXPECT_THROW(schedule(t.graph, t.costs, {1, 0, 1, 1}), Error);
+}
+
 TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {
   ThreeNodes t;
   t.costs.boundary_us = {{4, 6}, {8, 10}, {12, 14}};
@@ -322,6 +348,7 @@ TEST(Schedule, RejectsBadPlacementsAndTables) {
 TEST(Schedule, RandomPlacementsFollowTheTimelineRules) {
   std::mt19937 rng(11);
   for (Case& c : random_cases(3, 30)) {
+    if (rng() % 2) c.costs.copies_on_compute.assign(c.costs.devices.size(), true);
     for (int k = 0; k < 3; ++k) {
       Placement p = random_placement(rng, c.costs);
       Plan plan = schedule(c.graph, c.costs, p);

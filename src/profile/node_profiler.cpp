@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -111,27 +112,69 @@ void NodeProfiler::run_whole(std::vector<NodeTime>* times) {
   device_.synchronize();
 }
 
-double NodeProfiler::time_alone(int n, int runs) {
-  Segment alone = make_segment(graph_, {n});
-  std::unique_ptr<Executable> executable;
-  try {
-    executable = device_.compile(alone);
-  } catch (const Error&) {
-    return 0;
+// Groups of segment_ positions to cut apart: each node that costs something with the
+// fused nodes after it (their work is in its time).
+std::vector<std::vector<int>> NodeProfiler::cut_groups(const ProfileRun& run) const {
+  std::vector<std::vector<int>> groups;
+  for (size_t k = 0; k < run.nodes.size(); ++k) {
+    const Node& node = graph_.nodes[static_cast<size_t>(segment_.nodes[k])];
+    if (!groups.empty() && run.nodes[k].fused) groups.back().push_back(segment_.nodes[k]);
+    else if (!node.outputs.empty()) groups.push_back({segment_.nodes[k]});
   }
-  std::vector<void*> inputs, outputs;
-  allocate_boundary(alone, inputs, outputs);
-  std::vector<const void*> in(inputs.begin(), inputs.end());
-  std::vector<double> samples;
+  return groups;
+}
+
+std::vector<double> NodeProfiler::time_cut_apart(const std::vector<std::vector<int>>& groups, int runs) {
+  std::vector<Segment> segments;
+  std::vector<std::unique_ptr<Executable>> executables;
+  std::map<int, size_t> last_use;  // value -> last group reading it (or producing it, if unread)
+  for (const std::vector<int>& nodes : groups) {
+    segments.push_back(make_segment(graph_, nodes));
+    try {
+      executables.push_back(device_.compile(segments.back()));
+    } catch (const Error&) {
+      executables.push_back(nullptr);  // left out: its values keep their seeded contents
+    }
+    for (int v : segments.back().inputs) last_use[v] = segments.size() - 1;
+    for (int v : segments.back().outputs) last_use.emplace(v, segments.size() - 1);
+  }
+  std::vector<std::vector<double>> samples(groups.size());
+  uint64_t seed = 1;
   for (int r = 0; r <= runs; ++r) {
-    Clock::time_point start = Clock::now();
-    executable->run(in, outputs);
-    device_.synchronize();
-    if (r > 0) samples.push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+    std::map<int, void*> buffers;  // value -> device memory, freed after its last use
+    auto buffer = [&](int v) {
+      auto [it, fresh] = buffers.emplace(v, nullptr);
+      if (fresh) {
+        std::vector<std::byte> contents = random_contents(graph_.value(v), seed++);
+        it->second = device_.allocate(contents.size());
+        device_.copy_from_host(it->second, contents.data(), contents.size());
+      }
+      return it->second;
+    };
+    for (size_t g = 0; g < segments.size(); ++g) {
+      std::vector<const void*> in;
+      std::vector<void*> out;
+      for (int v : segments[g].inputs) in.push_back(buffer(v));
+      for (int v : segments[g].outputs) out.push_back(buffer(v));
+      device_.synchronize();
+      Clock::time_point start = Clock::now();
+      if (executables[g]) {
+        executables[g]->run(in, out);
+        device_.synchronize();
+      }
+      if (r > 0 && executables[g]) samples[g].push_back(std::chrono::duration<double, std::micro>(Clock::now() - start).count());
+      for (auto it = buffers.begin(); it != buffers.end();)
+        if (last_use.at(it->first) == g) {
+          device_.release(it->second);
+          it = buffers.erase(it);
+        } else {
+          ++it;
+        }
+    }
   }
-  for (void* p : inputs) device_.release(p);
-  for (void* p : outputs) device_.release(p);
-  return spread_of(samples).median;
+  std::vector<double> medians;
+  for (const std::vector<double>& group_samples : samples) medians.push_back(spread_of(group_samples).median);
+  return medians;
 }
 
 ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
@@ -152,13 +195,22 @@ ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
     total_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - run_start).count());
   }
   ProfileRun run = summarise(node_us, total_us, background.share());
-  for (size_t k = 0; k < run.nodes.size() && options.isolated_runs > 0; ++k)
-    if (!run.nodes[k].fused && run.nodes[k].us.median > 0 && !graph_.nodes[static_cast<size_t>(segment_.nodes[k])].outputs.empty())
-      run.nodes[k].isolated_us = time_alone(segment_.nodes[k], options.isolated_runs);
+  if (options.isolated_runs > 0) record_cut_apart(run, options.isolated_runs);
   run.load = load;
   run.measured_load = meter.busy_share().value_or(-1.0);
   run.warmup = options.warmup;
   return run;
+}
+
+void NodeProfiler::record_cut_apart(ProfileRun& run, int runs) {
+  std::map<int, size_t> position;  // graph node -> index in run.nodes
+  for (size_t k = 0; k < segment_.nodes.size(); ++k) position[segment_.nodes[k]] = k;
+  std::vector<std::vector<int>> groups = cut_groups(run);
+  std::vector<double> us = time_cut_apart(groups, runs);
+  for (size_t g = 0; g < groups.size(); ++g) {
+    NodeSample& first = run.nodes[position.at(groups[g].front())];
+    if (first.us.median > 0) first.isolated_us = us[g];
+  }
 }
 
 ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_us,

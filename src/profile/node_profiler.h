@@ -1,9 +1,9 @@
 // Profiling one model on one device: the graph prepared at one batch size, compiled
 // whole as one segment, run with seeded random inputs in the device's memory; every
 // node timed over repeats after warm-up, the whole run timed separately (without
-// per-node timing), optionally under injected background CPU load. Every node that
-// costs something is also timed alone, as its own segment, which tells the planner
-// what cutting the graph at a node costs on this device.
+// per-node timing), optionally under injected background CPU load. The graph is also
+// run cut apart, every node that costs something as its own segment, which tells
+// the planner what cutting the graph at a node costs on this device.
 #pragma once
 #include <memory>
 #include <string>
@@ -19,7 +19,7 @@ struct MeasureOptions {
   int repeats = 10;          // at least this many timed runs...
   double min_seconds = 1.0;  // ...and at least this long measuring (timed runs of both kinds)
   int max_repeats = 1000;    // but never more runs than this
-  int isolated_runs = 5;     // timed runs of each node alone (0: not measured)
+  int isolated_runs = 5;     // timed runs of the graph cut apart at every node (0: not measured)
 };
 
 class NodeProfiler {
@@ -38,8 +38,16 @@ class NodeProfiler {
   void run_whole(std::vector<NodeTime>* times);
   // Device buffers for a segment's inputs (seeded random contents) and outputs.
   void allocate_boundary(const Segment& segment, std::vector<void*>& inputs, std::vector<void*>& outputs);
-  // Median µs of node `n` compiled and run alone; 0 when the device cannot compile it so.
-  double time_alone(int n, int runs);
+  // Groups of nodes that run as one segment when the graph is cut at every node that
+  // costs something: that node and the nodes the device fused into it.
+  std::vector<std::vector<int>> cut_groups(const ProfileRun& run) const;
+  // Median µs of every group compiled as its own segment, the groups run one after
+  // another in graph order with their values passed in device buffers, `runs` times
+  // after a warm-up: each node with dense boundaries and the cache state a run cut
+  // everywhere leaves it. 0 for a group the device cannot compile alone.
+  std::vector<double> time_cut_apart(const std::vector<std::vector<int>>& groups, int runs);
+  // Sets isolated_us of every costed node of `run` from time_cut_apart.
+  void record_cut_apart(ProfileRun& run, int runs);
   ProfileRun summarise(const std::vector<std::vector<double>>& node_us, const std::vector<double>& total_us,
                        double load) const;
 

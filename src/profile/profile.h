@@ -42,9 +42,10 @@ struct NodeSample {
   bool fused = false;
   Spread us;
   NodeFeatures features;  // threads and load filled in from the run
-  // Median µs of the node compiled and run alone, as its own segment with dense
-  // row-major inputs and outputs (0: not measured). Above `us.median` by what a
-  // segment boundary costs: layout conversions, lost fusions, dispatch.
+  // Median µs of the node (with the nodes fused into it) compiled as its own segment,
+  // with dense row-major inputs and outputs, while the whole graph runs cut apart at
+  // every costed node (0: not measured). Above `us.median` by what a segment boundary
+  // costs: layout conversions, lost fusions, dispatch, the cache state after a cut.
   double isolated_us = 0;
 };
 

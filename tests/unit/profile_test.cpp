@@ -323,14 +323,22 @@ TEST(NodeProfiler, Lenet5OnReferenceAndCpuHasOneSamplePerNode) {
       EXPECT_FALSE(n.signature.empty());
       EXPECT_EQ(n.features.threads, device->info().threads);
       EXPECT_EQ(n.features.batch, 2);
-      if (n.fused) continue;
+      if (n.fused) {
+        EXPECT_EQ(n.isolated_us, 0) << "a fused node's cut-apart time is in the node before it";
+        continue;
+      }
       ++timed;
+      EXPECT_GT(n.isolated_us, 0) << name << " " << n.name << " was not timed as its own segment";
       EXPECT_GT(n.us.median, 0) << name << " " << n.name;
       EXPECT_LE(n.us.p10, n.us.median);
       EXPECT_LE(n.us.median, n.us.p90);
     }
     EXPECT_GT(timed, 0);
   }
+  options.isolated_runs = 0;
+  auto cpu = create_device("cpu");
+  NodeProfiler profiler(loaded, "lenet5", *cpu, 1);
+  for (const NodeSample& n : profiler.measure(0, options).nodes) EXPECT_EQ(n.isolated_us, 0) << n.name;
 }
 
 TEST(NodeProfiler, SignaturesFollowShapesAndModelKeys) {

@@ -60,15 +60,19 @@ double measure_co_run_slowdown(const Graph& graph, Device& device, Device& other
   WholeRun mine(graph, device), theirs(graph, other);
   if (mine.run_us() > options.max_run_s * 1e6) return 1;
   theirs.run_us();
-  double alone = median_of(mine, options.runs);
-  std::atomic<bool> stop{false};
-  std::thread busy([&] {
-    while (!stop.load()) theirs.run_us();
-  });
-  double together = median_of(mine, options.runs);
-  stop.store(true);
-  busy.join();
-  return alone > 0 ? std::max(1.0, together / alone) : 1;
+  std::vector<double> ratios;  // together / alone, per round
+  for (int round = 0; round < std::max(1, options.rounds); ++round) {
+    double alone = median_of(mine, options.runs);
+    std::atomic<bool> stop{false};
+    std::thread busy([&] {
+      while (!stop.load()) theirs.run_us();
+    });
+    double together = median_of(mine, options.runs);
+    stop.store(true);
+    busy.join();
+    if (alone > 0) ratios.push_back(together / alone);
+  }
+  return ratios.empty() ? 1 : std::max(1.0, spread_of(ratios).median);
 }
 
 }  // namespace tandem

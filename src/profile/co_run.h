@@ -1,8 +1,9 @@
 // How much a host device slows down while another host device computes on other
 // cores (shared caches and memory bandwidth, or cores that are siblings of one
 // physical core on a VM): the same model timed on `device` alone and while `other`
-// runs it over and over. Only meaningful for devices pinned to disjoint cores; CPU
-// devices that share cores never compute at the same time in a plan.
+// runs it over and over, in alternating rounds. Only meaningful for devices pinned
+// to disjoint cores; CPU devices that share cores never compute at the same time in
+// a plan.
 #pragma once
 #include "backends/device.h"
 #include "ir/graph.h"
@@ -10,7 +11,8 @@
 namespace tandem {
 
 struct CoRunOptions {
-  int runs = 3;              // timed runs of `device` each way, after one warm-up
+  int runs = 3;              // timed runs of `device` each way per round, after one warm-up
+  int rounds = 3;            // alone-then-together rounds; the median ratio counts (one noisy round does not)
   double max_run_s = 0.5;    // a model slower than this on `device` is not measured (1 is returned)
 };
 

@@ -104,24 +104,29 @@ void run(const RunArgs& args) {
 // next to the sum of the plan's predicted times for its nodes.
 void print_segment_times(const Graph& graph, const Plan& plan, PlanExecutor& executor,
                          const std::vector<Tensor>& inputs, int runs) {
-  std::vector<std::vector<double>> samples(executor.segments().size());
+  std::vector<std::vector<double>> times(executor.segments().size()), starts(times.size());
   for (int r = 0; r < runs; ++r) {
     executor.run(inputs);
-    for (size_t k = 0; k < samples.size(); ++k) samples[k].push_back(executor.last_run_times().segment_us.at(k));
+    for (size_t k = 0; k < times.size(); ++k) {
+      times[k].push_back(executor.last_run_times().segment_us.at(k));
+      starts[k].push_back(executor.last_run_times().segment_start_us.at(k));
+    }
   }
-  std::map<int, double> predicted_us;  // graph node -> the plan's finish - start
-  for (const PlannedNode& n : plan.nodes) predicted_us[n.node] = n.finish_us - n.start_us;
-  std::vector<std::vector<std::string>> rows = {{"#", "device", "nodes", "first", "last", "predicted", "time"}};
+  std::map<int, const PlannedNode*> planned;  // graph node -> its place in the plan's timeline
+  for (const PlannedNode& n : plan.nodes) planned[n.node] = &n;
+  std::vector<std::vector<std::string>> rows = {
+      {"#", "device", "nodes", "first", "last", "predicted start", "start", "predicted time", "time"}};
   for (size_t k = 0; k < executor.segments().size(); ++k) {
     const PlanSegment& segment = executor.segments()[k];
     double predicted = 0;
-    for (int n : segment.nodes) predicted += predicted_us[n];
+    for (int n : segment.nodes) predicted += planned[n]->finish_us - planned[n]->start_us;
     rows.push_back({std::to_string(k), executor.devices().at(static_cast<size_t>(segment.device)),
                     std::to_string(segment.nodes.size()), graph.nodes.at(static_cast<size_t>(segment.nodes.front())).name,
-                    graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name, format_us(predicted),
-                    format_us(stats_of(samples[k]).median)});
+                    graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name,
+                    format_us(planned[segment.nodes.front()]->start_us), format_us(stats_of(starts[k]).median),
+                    format_us(predicted), format_us(stats_of(times[k]).median)});
   }
-  fmt::print("per-segment compute times (median of {} runs) against the plan's node times:\n", runs);
+  fmt::print("per-segment compute start and time (median of {} runs) against the plan's timeline:\n", runs);
   print_table(rows);
 }
 

@@ -119,6 +119,7 @@ struct PlanExecutor::Impl {
   std::vector<void*> arenas;                    // per device: its boundary values (boundary_buffers.h)
   std::vector<size_t> busy_devices;             // devices with segments; the first runs on the caller
   std::vector<std::vector<int>> own_cores;      // per device: cores no other device of the plan uses
+  Clock::time_point run_start;                  // of the run in progress
   std::unique_ptr<DeviceWorkers> workers;       // threads for the others
   size_t boundary_bytes = 0, separate_bytes = 0;
   std::vector<TensorSpec> inputs, outputs;
@@ -184,12 +185,39 @@ Placement checked_placement(const Impl& s, const Plan& plan) {
   return placement;
 }
 
-// Maximal runs of consecutive nodes on one device.
-std::vector<PlanSegment> split_into_segments(const Placement& placement) {
+// Whether node `n` reads a value that another device's node produces after `start`
+// in the plan's timeline (a segment starting then would wait for it).
+bool waits_for_another_device(const Graph& graph, const Placement& placement, const std::vector<int>& producers,
+                              const std::vector<double>& finish_us, int n, double start) {
+  for (int v : graph.nodes[static_cast<size_t>(n)].inputs) {
+    const int p = v == kNoValue ? -1 : producers[static_cast<size_t>(v)];
+    if (p >= 0 && placement[static_cast<size_t>(p)] != placement[static_cast<size_t>(n)] &&
+        finish_us[static_cast<size_t>(p)] > start)
+      return true;
+  }
+  return false;
+}
+
+// Runs of consecutive nodes on one device; a run is also cut before a node that needs
+// a value from another device later than the run's first node starts in the plan,
+// so that the nodes before it need not wait for that value (a segment starts when
+// all its inputs are there). Plans without a timeline are cut at device switches only.
+std::vector<PlanSegment> split_into_segments(const Graph& graph, const Placement& placement, const Plan& plan) {
+  std::vector<double> start_us(placement.size(), 0), finish_us(placement.size(), 0);
+  for (const PlannedNode& n : plan.nodes)
+    if (n.node >= 0 && static_cast<size_t>(n.node) < placement.size()) {
+      start_us[static_cast<size_t>(n.node)] = n.start_us;
+      finish_us[static_cast<size_t>(n.node)] = n.finish_us;
+    }
+  const std::vector<int> producers = graph.producers();
   std::vector<PlanSegment> segments;
   for (size_t n = 0; n < placement.size(); ++n) {
-    if (segments.empty() || segments.back().device != placement[n]) segments.push_back({placement[n], {}});
-    segments.back().nodes.push_back(static_cast<int>(n));
+    const int node = static_cast<int>(n);
+    if (segments.empty() || segments.back().device != placement[n] ||
+        waits_for_another_device(graph, placement, producers, finish_us, node,
+                                 start_us[static_cast<size_t>(segments.back().nodes.front())]))
+      segments.push_back({placement[n], {}});
+    segments.back().nodes.push_back(node);
   }
   return segments;
 }
@@ -270,11 +298,12 @@ void compile_segments(Impl& s) {
 
 void build(Impl& s, const Plan& plan, const DeviceOptions& options) {
   create_devices(s, plan, options);
-  s.segments = split_into_segments(checked_placement(s, plan));
+  s.segments = split_into_segments(*s.graph, checked_placement(s, plan), plan);
   compile_segments(s);
   for (int id : s.graph->inputs) s.inputs.push_back(spec_of(s.graph->value(id)));
   for (int id : s.graph->outputs) s.outputs.push_back(spec_of(s.graph->value(id)));
   s.times.segment_us.assign(s.segments.size(), 0.0);
+  s.times.segment_start_us.assign(s.segments.size(), 0.0);
   for (size_t d = 0; d < s.devices.size(); ++d)
     if (!s.segments_of_device[d].empty()) s.busy_devices.push_back(d);
   s.workers = std::make_unique<DeviceWorkers>(s.busy_devices.size());
@@ -323,6 +352,7 @@ void run_device(Impl& s, int d, Handoff& handoff) {
     CompiledSegment& c = s.compiled[static_cast<size_t>(k)];
     bring_inputs(s, d, c, handoff, present);
     auto start = Clock::now();
+    s.times.segment_start_us[static_cast<size_t>(k)] = std::chrono::duration<double, std::micro>(start - s.run_start).count();
     c.executable->run(c.inputs, c.outputs);
     std::shared_ptr<DeviceEvent> computed = device.record(Lane::Compute);
     // The segment's compute time, for drift checks and --layers. A host device's copies
@@ -382,7 +412,7 @@ bool runs_on_host_alone(const Impl& s) {
 std::vector<Tensor> execute(Impl& s, const std::vector<Tensor>& inputs) {
   check_inputs(s.inputs, inputs);
   if (runs_on_host_alone(s)) return execute_on_host(s, inputs);
-  auto start = Clock::now();
+  auto start = s.run_start = Clock::now();
   const Graph& g = *s.graph;
   Handoff handoff;
   for (size_t k = 0; k < g.inputs.size(); ++k) {

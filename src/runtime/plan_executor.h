@@ -35,6 +35,9 @@ struct PlanRunTimes {
   // Per segment (same order as segments()): host wall time of its run() until its
   // work had finished, copies excluded.
   std::vector<double> segment_us;
+  // Per segment: when its compute began, µs after run() was called (its inputs were
+  // there and copied in).
+  std::vector<double> segment_start_us;
   double wall_us = 0;  // the whole run(), host inputs in to host outputs out
 };
 

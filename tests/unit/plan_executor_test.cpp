@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -146,6 +147,39 @@ TEST(PlanExecutor, SegmentsAreMaximalRunsOnOneDevice) {
   ASSERT_EQ(apart.segments().size(), g.nodes.size());
   EXPECT_EQ(apart.segments()[1].device, 1);
   EXPECT_EQ(apart.devices(), (std::vector<std::string>{"cpu:0", "cpu:1"}));
+}
+
+// Number of runs of consecutive nodes on one device.
+size_t device_runs(const Placement& placement) {
+  size_t runs = 0;
+  for (size_t n = 0; n < placement.size(); ++n) runs += n == 0 || placement[n] != placement[n - 1];
+  return runs;
+}
+
+TEST(PlanExecutor, SegmentsAreCutWhereALaterNodeWouldWaitForAnotherDevice) {
+  // Each inception block's 3x3 branch on dev0, the rest on dev1: dev1's run of the
+  // other branches and the concat would wait for the 3x3 branch before starting.
+  Reference r = reference_of("googlenet", 1);
+  Placement placement(r.graph.nodes.size(), 1);
+  for (size_t n = 0; n < placement.size(); ++n)
+    if (r.graph.nodes[n].name.find("branch2") != std::string::npos) placement[n] = 0;
+  Plan plan = plan_for(r.graph, placement);
+  std::map<int, const PlannedNode*> planned;
+  for (const PlannedNode& n : plan.nodes) planned[n.node] = &n;
+  const std::vector<int> producers = r.graph.producers();
+  PlanExecutor executor(r.graph, plan);
+  EXPECT_GT(executor.segments().size(), device_runs(placement)) << "some runs of one device wait mid-way";
+  for (const PlanSegment& segment : executor.segments())
+    for (int n : segment.nodes)
+      for (int v : r.graph.nodes[static_cast<size_t>(n)].inputs) {
+        const int p = v == kNoValue ? -1 : producers[static_cast<size_t>(v)];
+        if (p >= 0 && placement[static_cast<size_t>(p)] != segment.device)
+          EXPECT_LE(planned[p]->finish_us, planned[segment.nodes.front()]->start_us)
+              << r.graph.nodes[static_cast<size_t>(n)].name << " would hold up its segment";
+      }
+  expect_close(executor.run(r.inputs), r.outputs);
+  for (PlannedNode& n : plan.nodes) n.start_us = n.finish_us = 0;  // no timeline: cut at device switches only
+  EXPECT_EQ(PlanExecutor(r.graph, plan).segments().size(), device_runs(placement));
 }
 
 // A chain alternating devices: a (dev0) -> b (dev1) -> c (dev0) -> d (dev1) -> e (dev0).

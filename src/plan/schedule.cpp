@@ -116,6 +116,8 @@ Timeline::Timeline(const Graph& graph, const CostTable& costs)
       home_(graph.values.size(), kHost),
       producer_(graph.values.size(), -1),
       producer_device_(graph.nodes.size(), -1),
+      finish_(graph.nodes.size(), 0),
+      leaves_at_(graph.nodes.size(), -1),
       arrival_(graph.values.size(), std::vector<double>(costs.devices.size() + 1, kNever)),
       group_free_(costs.devices.size(), 0),
       to_host_free_(costs.devices.size(), 0),
@@ -164,9 +166,23 @@ double Timeline::bring(int value, int place) {
                                       "' is read before it is produced (nodes are not in topological order)");
   if (bytes_[v] <= 0) return produced;
   const int home = home_[v];
-  if (place == kHost) return copy(value, home, kHost, arrival_[v][static_cast<size_t>(home + 1)]);
-  double on_host = bring(value, kHost);
+  // It leaves home once its producer has written it out for another device.
+  const int producer = producer_[v];
+  const double leaves = std::max(arrival_[v][static_cast<size_t>(home + 1)], producer >= 0 ? leaves_at_[static_cast<size_t>(producer)] : 0.0);
+  if (place == kHost) return copy(value, home, kHost, leaves);
+  double on_host = home == kHost ? leaves : bring(value, kHost);
   return copy(value, kHost, place, on_host);
+}
+
+double Timeline::write_out(int node) {
+  const auto n = static_cast<size_t>(node);
+  if (leaves_at_[n] >= 0) return leaves_at_[n];
+  const int device = producer_device_[n];
+  double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
+  const double half = costs_->half_boundary_us(node, device);
+  leaves_at_[n] = finish_[n] + half;
+  group_free = std::max(group_free, finish_[n]) + half;
+  return leaves_at_[n];
 }
 
 double Timeline::run(int node, int device) {
@@ -175,15 +191,14 @@ double Timeline::run(int node, int device) {
   double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
   double start = group_free, extra = 0;
   for (int v : n.inputs) {
-    double ready = bring(v, place);
     if (v != kNoValue && bytes_[static_cast<size_t>(v)] > 0) {
       const int producer = producer_[static_cast<size_t>(v)];
       if (producer >= 0 && producer_device_[static_cast<size_t>(producer)] != device) {
-        ready += costs_->half_boundary_us(producer, producer_device_[static_cast<size_t>(producer)]);
+        write_out(producer);
         extra = costs_->half_boundary_us(node, device);
       }
     }
-    start = std::max(start, ready);
+    start = std::max(start, bring(v, place));
   }
   double finish = start + (costs_->node_us[static_cast<size_t>(node)][static_cast<size_t>(device)] + extra) *
                               co_run_factor(device, start);
@@ -195,6 +210,7 @@ double Timeline::run(int node, int device) {
     arrival_[static_cast<size_t>(v)][static_cast<size_t>(place + 1)] = finish;
   }
   producer_device_[static_cast<size_t>(node)] = device;
+  finish_[static_cast<size_t>(node)] = finish;
   nodes.push_back(PlannedNode{node, device, start, finish});
   return finish;
 }
@@ -235,6 +251,18 @@ std::vector<std::vector<int>> destinations(const Graph& graph, const CostTable& 
   return places;
 }
 
+// Per node: whether a node on another device reads one of its outputs.
+std::vector<bool> read_on_another_device(const Graph& graph, const Placement& placement) {
+  const std::vector<int> producers = graph.producers();
+  std::vector<bool> elsewhere(graph.nodes.size(), false);
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    for (int v : graph.nodes[n].inputs) {
+      const int p = v == kNoValue ? -1 : producers[static_cast<size_t>(v)];
+      if (p >= 0 && placement[static_cast<size_t>(p)] != placement[n]) elsewhere[static_cast<size_t>(p)] = true;
+    }
+  return elsewhere;
+}
+
 }  // namespace
 }  // namespace plan_detail
 
@@ -243,10 +271,15 @@ Plan schedule(const Graph& graph, const CostTable& costs, const Placement& place
   check_cost_table(graph, costs);
   check_placement(graph, costs, placement);
   const auto needed = destinations(graph, costs, placement);
+  const std::vector<int> producers = graph.producers();
   Timeline timeline(graph, costs);
-  // Copies leave right after the value is produced; a device that copies with its
-  // own thread brings values in just before the node that reads them instead.
+  // Copies leave right after the value is produced (and written out, when a reader
+  // sits on another device); a device that copies with its own thread brings values
+  // in just before the node that reads them instead.
+  const std::vector<bool> read_elsewhere = read_on_another_device(graph, placement);
   auto send = [&](int v) {
+    const int producer = producers[static_cast<size_t>(v)];
+    if (producer >= 0 && read_elsewhere[static_cast<size_t>(producer)]) timeline.write_out(producer);
     for (int place : needed[static_cast<size_t>(v)]) {
       if (!costs.copies_on_compute_of(place)) timeline.bring(v, place);
       else if (!timeline.is_at(v, place)) timeline.bring(v, kHost);

@@ -42,13 +42,17 @@ class Timeline {
 
   // Time `value` is present at `place`, issuing the copies that bring it there.
   double bring(int value, int place);
+  // Charges the output side of a segment boundary at `node` (half its boundary cost)
+  // to its device's compute lane, once: its outputs leave for another device only
+  // after that. Returns when they are written out.
+  double write_out(int node);
   // Whether `value` is (or is being brought) at `place` already.
   bool is_at(int value, int place) const;
-  // Brings the node's inputs to `device` (a value from another device arrives after
-  // half its producer's boundary cost, and the node itself takes half its own
-  // longer), runs it after the previous node of the device's compute group (longer
-  // by its co-run slowdown while another interfering group is busy), and returns its
-  // finish time.
+  // Brings the node's inputs to `device` (a value from another device leaves after
+  // its producer spent half its boundary cost writing it out, and the node itself
+  // takes half its own longer), runs it after the previous node of the device's
+  // compute group (longer by its co-run slowdown while another interfering group is
+  // busy), and returns its finish time.
   double run(int node, int device);
   // Latest node finish or graph output arrival in host memory (brings outputs).
   double makespan();
@@ -68,6 +72,8 @@ class Timeline {
   std::vector<int> home_;                     // per value: place it was produced in
   std::vector<int> producer_;                 // per value: node that produced it (-1: graph input)
   std::vector<int> producer_device_;          // per node: device it ran on (-1: not yet)
+  std::vector<double> finish_;                // per node: when it finished
+  std::vector<double> leaves_at_;             // per node: outputs written out for another device (-1: not yet)
   std::vector<std::vector<double>> arrival_;  // [value][place + 1], infinity: not there
   std::vector<double> group_free_;  // per compute group (CostTable::group_of)
   std::vector<double> to_host_free_, to_device_free_;

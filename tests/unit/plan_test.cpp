@@ -321,9 +321,12 @@ TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {
   ThreeNodes t;
   t.costs.boundary_us = {{4, 6}, {8, 10}, {12, 14}};
   Plan plan = schedule(t.graph, t.costs, {0, 1, 0});
-  // A [0,10]; a reaches dev1 at 20, plus half A's extra on dev0 (2) -> B starts 22,
-  // runs 5 + half its own extra (5) -> [22,32]; b back to host (7) and half B's extra
-  // on dev1 (5) -> 44; C runs 7 + half its extra on dev0 (6) -> [44,57].
+  // A [0,10] writes a out for dev1 (half its extra on dev0, 2) -> a leaves at 12 and
+  // reaches dev1 at 22; B runs 5 + half its own extra (5) -> [22,32], writes b out
+  // (5) -> 37, b back to host (7) -> 44; C runs 7 + half its extra on dev0 (6) -> [44,57].
+  ASSERT_EQ(plan.copies.size(), 2u);
+  EXPECT_DOUBLE_EQ(plan.copies[0].start_us, 12) << "the producer writes its output out before the copy";
+  EXPECT_DOUBLE_EQ(plan.copies[1].start_us, 37);
   EXPECT_DOUBLE_EQ(plan.nodes[1].start_us, 22);
   EXPECT_DOUBLE_EQ(plan.nodes[1].finish_us, 32);
   EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 44);

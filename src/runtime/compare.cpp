@@ -187,6 +187,9 @@ std::vector<Measured> measure_interleaved(const std::vector<Contender>& contende
   };
   for (int rounds = 0; !done(rounds); ++rounds)
     for (size_t c = 0; c < contenders.size(); ++c) {
+      if (contenders.size() > 1 && options.settle_below_us > 0 &&
+          (samples[c].empty() || samples[c].back() < options.settle_below_us))
+        contenders[c].run(inputs);
       Clock::time_point begin = Clock::now();
       contenders[c].run(inputs);
       samples[c].push_back(std::chrono::duration<double, std::micro>(Clock::now() - begin).count());

@@ -66,6 +66,11 @@ struct InterleaveOptions {
   double seconds = 1.0;
   int min_rounds = 10;
   int max_rounds = 1000;
+  // A contender whose last timed run was shorter than this runs once untimed right
+  // before each timed run: switching contenders moves the calling thread between
+  // pinned cores and evicts caches, which would otherwise dominate runs of tens of µs
+  // (lenet5 on cpu:0 and cpu:1, 33.5 µs each alone, timed 36 and 67 µs round-robin).
+  double settle_below_us = 2000;
 };
 
 // Per contender (same order), the spread of its run times in µs and the sample count.

@@ -1,6 +1,7 @@
 // Timing a plan against the single devices (plan_check.h).
 #include "runtime/plan_check.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "plan/place.h"
@@ -59,7 +60,9 @@ PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, 
   }
   InterleaveOptions timing;
   timing.warmup = 1;
-  timing.repeats = check.runs;
+  timing.min_rounds = check.runs;
+  timing.seconds = check.seconds;
+  timing.max_rounds = std::max(check.runs, check.max_rounds);
   std::vector<Measured> measured =
       measure_interleaved(contenders, seeded_random_inputs(executors.front()->inputs()), timing);
   size_t best_single = 1;

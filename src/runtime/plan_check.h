@@ -15,7 +15,9 @@
 namespace tandem {
 
 struct PlanCheckOptions {
-  int runs = 5;          // timed runs of each contender after one warm-up; 0: no check
+  int runs = 5;          // at least this many timed rounds after one warm-up; 0: no check
+  double seconds = 0.25; // and rounds until this long, so that fast models get a steady median...
+  int max_rounds = 200;  // ...but never more rounds than this
   double margin = 0.03;  // a plan over several devices is kept only when this much faster
 };
 

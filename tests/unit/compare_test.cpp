@@ -101,13 +101,18 @@ TEST(MeasureInterleaved, RunsContendersInTurnAfterWarmup) {
                        return std::vector<Tensor>{};
                      }};
   };
-  std::vector<Measured> measured =
-      measure_interleaved({contender("a"), contender("b")}, {}, InterleaveOptions{.warmup = 2, .repeats = 3});
+  std::vector<Measured> measured = measure_interleaved({contender("a"), contender("b")}, {},
+                                                       InterleaveOptions{.warmup = 2, .repeats = 3, .settle_below_us = 0});
   ASSERT_EQ(measured.size(), 2u);
   EXPECT_EQ(measured[0].runs, 3u);
   EXPECT_EQ(measured[1].runs, 3u);
   EXPECT_EQ(calls, (std::vector<std::string>{"a", "b", "a", "b", "a", "b", "a", "b", "a", "b"}));
   EXPECT_GE(measured[0].stats.p90, measured[0].stats.median);
+  // Fast contenders settle: one untimed run right before each timed one.
+  calls.clear();
+  measured = measure_interleaved({contender("a"), contender("b")}, {}, InterleaveOptions{.warmup = 1, .repeats = 2});
+  EXPECT_EQ(measured[0].runs, 2u);
+  EXPECT_EQ(calls, (std::vector<std::string>{"a", "b", "a", "a", "b", "b", "a", "a", "b", "b"}));
 }
 
 bool backend_usable(const std::string& device) {

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/cores.h"
@@ -15,8 +16,16 @@ namespace {
 
 constexpr int kSpins = 20000;  // polls of the counter before a worker sleeps (tens of µs)
 
+// The claim state: generation (32 bits) | task count (16) | next task index (16).
+// The count sits in the same word as the index so that a claim checks both in one
+// compare-and-swap: with the count in a separate variable, a worker still in the
+// last run could see the next run's count before its generation and claim (and
+// run) a task of the next run twice.
+constexpr int kMaxTasks = 0xFFFF;
 uint64_t generation_of(uint64_t state) { return state >> 32; }
-uint32_t index_of(uint64_t state) { return static_cast<uint32_t>(state); }
+uint32_t count_of(uint64_t state) { return static_cast<uint32_t>(state >> 16) & 0xFFFF; }
+uint32_t index_of(uint64_t state) { return static_cast<uint32_t>(state) & 0xFFFF; }
+uint64_t state_of(uint64_t generation, int count) { return generation << 32 | static_cast<uint64_t>(count) << 16; }
 
 void relax() {
 #if defined(__x86_64__)
@@ -42,12 +51,16 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
     for (int i = 0; i < count; ++i) task(i);
     return;
   }
+  if (count > kMaxTasks) {  // in rounds of kMaxTasks
+    for (int first = 0; first < count; first += kMaxTasks)
+      run(std::min(kMaxTasks, count - first), [&](int i) { task(first + i); });
+    return;
+  }
   std::lock_guard<std::mutex> turn(caller_);
   task_.store(&task, std::memory_order_relaxed);
-  count_.store(count, std::memory_order_relaxed);
   finished_.store(0, std::memory_order_relaxed);
   uint64_t generation = generation_of(state_.load()) + 1;
-  state_.store(generation << 32);  // seq_cst: ordered before reading sleepers_
+  state_.store(state_of(generation, count));  // seq_cst: ordered before reading sleepers_
   if (sleepers_.load() > 0) state_.notify_all();
   drain(generation);
   // Only tasks a worker has claimed can be outstanding here.
@@ -61,9 +74,9 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
 
 void ThreadPool::drain(uint64_t generation) {
   uint64_t state = state_.load(std::memory_order_acquire);
-  while (generation_of(state) == generation &&
-         index_of(state) < static_cast<uint32_t>(count_.load(std::memory_order_relaxed))) {
-    // Read before the claim: a successful claim proves no newer run replaced it.
+  while (generation_of(state) == generation && index_of(state) < count_of(state)) {
+    // Read before the claim: a successful claim proves the run is still this one, so
+    // it cannot have been replaced.
     const std::function<void(int)>* task = task_.load(std::memory_order_relaxed);
     if (!state_.compare_exchange_weak(state, state + 1, std::memory_order_acq_rel)) continue;
     try {

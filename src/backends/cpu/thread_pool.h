@@ -38,13 +38,13 @@ class ThreadPool {
   std::vector<int> cores_;  // empty: unpinned
   std::vector<std::thread> workers_;
   std::mutex caller_;  // one run at a time
-  // (generation << 32) | next task index; a claim is a compare-and-swap on both.
+  // Generation, task count and next task index (thread_pool.cpp); a claim is one
+  // compare-and-swap on all three.
   std::atomic<uint64_t> state_{0};
   std::atomic<int> finished_{0};
   std::atomic<int> sleepers_{0};
   std::atomic<bool> stop_{false};
   std::atomic<const std::function<void(int)>*> task_{nullptr};
-  std::atomic<int> count_{0};
   std::mutex error_mutex_;
   std::exception_ptr error_;  // the first exception of the current run
 };

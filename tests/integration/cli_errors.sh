@@ -83,6 +83,10 @@ expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plan.json"
 expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plans.json" --batch 2
 expect_error "invalid input" "$tandem" run lenet5 --plan "$work/corrupt.onnx"
 expect_error "has no node" "$tandem" run alexnet --plan "$work/plan.json"
+expect_success "predicted start" "$tandem" run lenet5 --plan "$work/plan.json" --layers --layer-runs 3
+expect_success "plan(cpu:0,cpu:1)" "$tandem" bench lenet5 --plan "$work/plan.json" --repeats 5
+expect_success "plan(cpu:0,cpu:1)  2" "$tandem" bench lenet5 --plan "$work/plans.json" --batch 2 --repeats 5
+expect_error "invalid input" "$tandem" bench lenet5 --plan "$work/corrupt.onnx"
 expect_success "latency with the auto plan" "$tandem" run lenet5 --device auto --devices cpu:0,cpu:1 \
   --profile "$work/auto.json"
 expect_success "auto(cpu:0,cpu:1)" "$tandem" bench lenet5 --device auto --devices cpu:0,cpu:1 --profile "$work/auto.json" \

@@ -3,6 +3,7 @@
 // strategies share (serial cost, device switches).
 #include <cmath>
 #include <algorithm>
+#include <functional>
 
 #include "plan/place.h"
 #include "plan/timeline.h"
@@ -104,6 +105,23 @@ Candidate run_strategy(const Graph& graph, const CostTable& costs, const PlaceOp
 }
 
 }  // namespace
+
+std::optional<Plan> best_split_plan(const Graph& graph, const CostTable& costs, const PlaceOptions& options) {
+  plan_detail::check_cost_table(graph, costs);
+  check_every_node_has_a_device(graph, costs);
+  std::vector<Candidate> splits;
+  for (Candidate& c : all_candidates(graph, costs, options))
+    if (std::adjacent_find(c.placement.begin(), c.placement.end(), std::not_equal_to<>()) != c.placement.end())
+      splits.push_back(std::move(c));
+  if (splits.empty()) return std::nullopt;
+  return best_of(graph, costs, splits);
+}
+
+int devices_used(const Plan& plan) {
+  std::vector<bool> used(plan.devices.size(), false);
+  for (const PlannedNode& n : plan.nodes) used.at(static_cast<size_t>(n.device)) = true;
+  return static_cast<int>(std::count(used.begin(), used.end(), true));
+}
 
 Plan place_layers(const Graph& graph, const CostTable& costs, const PlaceOptions& options) {
   plan_detail::check_cost_table(graph, costs);

@@ -37,6 +37,15 @@ struct PlaceOptions {
 // dp / brute-force request the graph is too large for.
 Plan place_layers(const Graph& graph, const CostTable& costs, const PlaceOptions& options);
 
+// The plan with the smallest predicted makespan among those the auto strategy's
+// placers (dp, heft, brute force) make that use more than one device; nullopt when
+// every one of them keeps to a single device. The auto device measures it against
+// single devices when its prediction is close to theirs (runtime/plan_check.h).
+std::optional<Plan> best_split_plan(const Graph& graph, const CostTable& costs, const PlaceOptions& options);
+
+// Number of devices `plan` puts nodes on.
+int devices_used(const Plan& plan);
+
 // Node times plus copy times of `placement` with no overlap: the copies are those
 // schedule() makes; plus both sides' boundary cost of every edge between devices.
 // Equals schedule()'s makespan for a chain.

@@ -118,6 +118,7 @@ Timeline::Timeline(const Graph& graph, const CostTable& costs)
       producer_device_(graph.nodes.size(), -1),
       finish_(graph.nodes.size(), 0),
       leaves_at_(graph.nodes.size(), -1),
+      position_(graph.nodes.size(), 0),
       arrival_(graph.values.size(), std::vector<double>(costs.devices.size() + 1, kNever)),
       group_free_(costs.devices.size(), 0),
       to_host_free_(costs.devices.size(), 0),
@@ -180,8 +181,10 @@ double Timeline::write_out(int node) {
   const int device = producer_device_[n];
   double& group_free = group_free_[static_cast<size_t>(costs_->group_of(device))];
   const double half = costs_->half_boundary_us(node, device);
+  const bool lane_still_there = group_free <= finish_[n];  // nothing started after it on its lane
   leaves_at_[n] = finish_[n] + half;
   group_free = std::max(group_free, finish_[n]) + half;
+  if (lane_still_there) nodes.at(position_[n]).finish_us = leaves_at_[n];  // the write-out is part of the node
   return leaves_at_[n];
 }
 
@@ -211,6 +214,7 @@ double Timeline::run(int node, int device) {
   }
   producer_device_[static_cast<size_t>(node)] = device;
   finish_[static_cast<size_t>(node)] = finish;
+  position_[static_cast<size_t>(node)] = nodes.size();
   nodes.push_back(PlannedNode{node, device, start, finish});
   return finish;
 }

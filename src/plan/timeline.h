@@ -44,7 +44,8 @@ class Timeline {
   double bring(int value, int place);
   // Charges the output side of a segment boundary at `node` (half its boundary cost)
   // to its device's compute lane, once: its outputs leave for another device only
-  // after that. Returns when they are written out.
+  // after that. The node's planned finish includes it when nothing has started after
+  // the node on its lane yet (always so in schedule()). Returns when they are written out.
   double write_out(int node);
   // Whether `value` is (or is being brought) at `place` already.
   bool is_at(int value, int place) const;
@@ -74,6 +75,7 @@ class Timeline {
   std::vector<int> producer_device_;          // per node: device it ran on (-1: not yet)
   std::vector<double> finish_;                // per node: when it finished
   std::vector<double> leaves_at_;             // per node: outputs written out for another device (-1: not yet)
+  std::vector<size_t> position_;              // per node: its index in `nodes` once run
   std::vector<std::vector<double>> arrival_;  // [value][place + 1], infinity: not there
   std::vector<double> group_free_;  // per compute group (CostTable::group_of)
   std::vector<double> to_host_free_, to_device_free_;

@@ -24,18 +24,22 @@ bool on_one_device(const Plan& plan, int device) {
   return true;
 }
 
-int devices_used(const Plan& plan) {
-  std::vector<bool> used(plan.devices.size(), false);
-  int count = 0;
-  for (const PlannedNode& n : plan.nodes)
-    if (!used.at(static_cast<size_t>(n.device))) used[static_cast<size_t>(n.device)] = true, ++count;
-  return count;
-}
-
 }  // namespace
 
+std::optional<Plan> close_split(const Graph& graph, const CostTable& costs, const Plan& plan,
+                                const PlaceOptions& place, const PlanCheckOptions& check) {
+  if (devices_used(plan) > 1 || check.runs <= 0) return std::nullopt;
+  std::optional<Plan> split = best_split_plan(graph, costs, place);
+  if (!split || split->makespan_us > plan.makespan_us * (1 + check.close_call)) return std::nullopt;
+  split->model = plan.model;
+  split->batch = plan.batch;
+  split->cores = plan.cores;
+  return split;
+}
+
 PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, Plan& plan,
-                                    const DeviceOptions& options, const PlanCheckOptions& check) {
+                                    const DeviceOptions& options, const PlanCheckOptions& check,
+                                    std::optional<Plan> split) {
   PlanCheck result;
   std::vector<Plan> plans{plan};
   result.contenders.push_back("plan");
@@ -48,6 +52,12 @@ PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, 
     single.strategy = "single:" + costs.devices[d] + " (measured faster than the " + plan.strategy + " plan)";
     plans.push_back(std::move(single));
     result.contenders.push_back("single:" + costs.devices[d]);
+  }
+  if (split) {
+    result.contenders.push_back("split:" + split->strategy);
+    split->strategy += " (predicted within " + std::to_string(static_cast<int>(100 * check.close_call)) +
+                       "% of the " + plan.strategy + " plan; measured faster)";
+    plans.push_back(std::move(*split));
   }
   result.kept = "plan";
   if (check.runs <= 0 || plans.size() < 2) return result;
@@ -65,14 +75,17 @@ PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, 
   timing.max_rounds = std::max(check.runs, check.max_rounds);
   std::vector<Measured> measured =
       measure_interleaved(contenders, seeded_random_inputs(executors.front()->inputs()), timing);
-  size_t best_single = 1;
+  // The fastest single-device contender and the fastest split; a split must win by the margin.
+  std::optional<size_t> best_single, best_split;
   for (size_t k = 0; k < measured.size(); ++k) {
     result.median_us.push_back(measured[k].stats.median);
-    if (k > 0 && measured[k].stats.median < measured[best_single].stats.median) best_single = k;
+    std::optional<size_t>& best = devices_used(plans[k]) > 1 ? best_split : best_single;
+    if (!best || measured[k].stats.median < measured[*best].stats.median) best = k;
   }
-  const double plan_us = measured.front().stats.median, single_us = measured[best_single].stats.median;
-  const bool keep_plan = devices_used(plan) > 1 ? plan_us * (1 + check.margin) < single_us : plan_us <= single_us;
-  const size_t kept = keep_plan ? 0 : best_single;
+  size_t kept = best_single.value_or(0);
+  if (best_split && (!best_single || measured[*best_split].stats.median * (1 + check.margin) <
+                                         measured[*best_single].stats.median))
+    kept = *best_split;
   result.kept = result.contenders[kept];
   result.executor = executors[kept];
   plan = std::move(plans[kept]);

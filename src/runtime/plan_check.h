@@ -5,10 +5,12 @@
 // then not make auto slower than the best single device it was given.
 #pragma once
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "backends/device.h"
+#include "plan/place.h"
 #include "plan/plan.h"
 #include "runtime/plan_executor.h"
 
@@ -19,6 +21,9 @@ struct PlanCheckOptions {
   double seconds = 0.25; // and rounds until this long, so that fast models get a steady median...
   int max_rounds = 200;  // ...but never more rounds than this
   double margin = 0.03;  // a plan over several devices is kept only when this much faster
+  // A single-device plan is also timed against the best split plan when that split is
+  // predicted within this share of it: predictions that close are decided by measuring.
+  double close_call = 0.10;
 };
 
 struct PlanCheck {
@@ -31,8 +36,18 @@ struct PlanCheck {
 };
 
 // `plan` is the placed plan for the prepared `graph` with its cost table `costs`;
-// replaced in place by the single-device plan that measured fastest, if any.
+// replaced in place by the contender that measured fastest: the plan itself, a single
+// device, or `split` (a plan over several devices, measured too when given). A plan
+// over several devices is kept only when it beats the fastest single device by
+// check.margin. Contenders are named "plan", "single:DEVICE" and "split:STRATEGY".
 PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, Plan& plan,
-                                    const DeviceOptions& options, const PlanCheckOptions& check = {});
+                                    const DeviceOptions& options, const PlanCheckOptions& check = {},
+                                    std::optional<Plan> split = std::nullopt);
+
+// The split to measure beside a single-device `plan`: the best plan over several
+// devices (best_split_plan) when it is predicted within check.close_call of `plan`;
+// nullopt when `plan` already splits, the check is off, or no split is that close.
+std::optional<Plan> close_split(const Graph& graph, const CostTable& costs, const Plan& plan,
+                                const PlaceOptions& place, const PlanCheckOptions& check);
 
 }  // namespace tandem

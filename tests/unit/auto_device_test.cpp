@@ -222,6 +222,48 @@ TEST(PlanCheck, TimesThePlanAgainstEachSingleDeviceAndKeepsTheFastest) {
   expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open("lenet5", reference).run(inputs));
 }
 
+// A single-device plan with a split predicted close to it: the split is timed too,
+// and kept only when it beats the fastest single device by the margin.
+TEST(PlanCheck, MeasuresASplitPredictedCloseToTheSingleDevicePlan) {
+  Graph graph = load_model("squeezenet1_1");  // branches, so the placers can split
+  prepare_graph(graph, PrepareOptions{});
+  CostTable costs;
+  costs.devices = {"cpu:0", "cpu:1"};
+  costs.node_us.assign(graph.nodes.size(), {1, 1});
+  costs.to_device = {Link{0.01, 1e6}, Link{0.01, 1e6}};
+  costs.to_host = costs.to_device;
+  Plan plan = place_layers(graph, costs, PlaceOptions{.strategy = "single:cpu:0"});
+  PlanCheckOptions check;
+  check.runs = 3;
+  check.seconds = 0;
+  std::optional<Plan> best = best_split_plan(graph, costs, PlaceOptions{});
+  ASSERT_TRUE(best.has_value());
+  const double ratio = best->makespan_us / plan.makespan_us - 1;  // how much slower the split is predicted
+  check.close_call = ratio - 0.01;
+  EXPECT_FALSE(close_split(graph, costs, plan, PlaceOptions{}, check).has_value()) << "not close enough";
+  check.close_call = ratio + 0.01;
+  std::optional<Plan> split = close_split(graph, costs, plan, PlaceOptions{}, check);
+  ASSERT_TRUE(split.has_value());
+  EXPECT_EQ(devices_used(*split), 2);
+  EXPECT_FALSE(close_split(graph, costs, *split, PlaceOptions{}, check).has_value()) << "a split plan needs none";
+  DeviceOptions options;
+  options.threads = 1;
+  PlanCheck result = check_plan_by_measurement(graph, costs, plan, options, check, split);
+  ASSERT_EQ(result.contenders.size(), 3u);
+  EXPECT_EQ(result.contenders[1], "single:cpu:1");
+  EXPECT_EQ(result.contenders[2].rfind("split:", 0), 0u) << result.contenders[2];
+  ASSERT_EQ(result.median_us.size(), 3u);
+  const double best_single = std::min(result.median_us[0], result.median_us[1]);
+  if (result.kept == result.contenders[2])
+    EXPECT_LT(result.median_us[2] * (1 + check.margin), best_single);
+  else
+    EXPECT_EQ(result.median_us[result.kept == "plan" ? 0 : 1], best_single) << result.kept;
+  std::vector<Tensor> inputs = seeded_inputs({spec_of(graph.value(graph.inputs[0]))});
+  SessionOptions reference;
+  reference.threads = 1;
+  expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open("squeezenet1_1", reference).run(inputs));
+}
+
 TEST_F(AutoDeviceTest, NoDeviceLeftIsAnError) {
   try {
     Session::open("lenet5", auto_options({}));

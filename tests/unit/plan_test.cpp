@@ -321,14 +321,15 @@ TEST(Schedule, BoundaryCostsSitOnBothSidesOfADeviceSwitch) {
   ThreeNodes t;
   t.costs.boundary_us = {{4, 6}, {8, 10}, {12, 14}};
   Plan plan = schedule(t.graph, t.costs, {0, 1, 0});
-  // A [0,10] writes a out for dev1 (half its extra on dev0, 2) -> a leaves at 12 and
-  // reaches dev1 at 22; B runs 5 + half its own extra (5) -> [22,32], writes b out
-  // (5) -> 37, b back to host (7) -> 44; C runs 7 + half its extra on dev0 (6) -> [44,57].
+  // A [0,10] writes a out for dev1 (half its extra on dev0, 2) -> [0,12], a leaves at
+  // 12 and reaches dev1 at 22; B runs 5 + half its own extra (5) and writes b out (5)
+  // -> [22,37], b back to host (7) -> 44; C runs 7 + half its extra on dev0 (6) -> [44,57].
   ASSERT_EQ(plan.copies.size(), 2u);
+  EXPECT_DOUBLE_EQ(plan.nodes[0].finish_us, 12) << "the write-out is part of the producer";
   EXPECT_DOUBLE_EQ(plan.copies[0].start_us, 12) << "the producer writes its output out before the copy";
   EXPECT_DOUBLE_EQ(plan.copies[1].start_us, 37);
   EXPECT_DOUBLE_EQ(plan.nodes[1].start_us, 22);
-  EXPECT_DOUBLE_EQ(plan.nodes[1].finish_us, 32);
+  EXPECT_DOUBLE_EQ(plan.nodes[1].finish_us, 37);
   EXPECT_DOUBLE_EQ(plan.nodes[2].start_us, 44);
   EXPECT_DOUBLE_EQ(plan.makespan_us, 57);
   // Serially: 39 without boundaries, plus A's output side 2, B's two sides 10, C's input side 6.
@@ -461,6 +462,23 @@ TEST(PlaceLayers, HostMemoryDevicesNeedNoCopies) {
   c.costs.to_host = {Link{}, Link{}};
   Plan plan = place_layers(c.graph, c.costs, PlaceOptions{});
   EXPECT_TRUE(plan.copies.empty());
+}
+
+TEST(PlaceLayers, BestSplitPlanUsesSeveralDevicesAndIsTheBestSuch) {
+  ThreeNodes t;
+  // Alone dev0 takes 10 + 40 + 7 = 57 and dev1 takes 44 plus copies; a split is
+  // predicted slower than the best single device, yet it is the best split.
+  t.costs.node_us = {{10, 30}, {40, 5}, {7, 9}};
+  Plan best = place_layers(t.graph, t.costs, PlaceOptions{});
+  std::optional<Plan> split = best_split_plan(t.graph, t.costs, PlaceOptions{});
+  ASSERT_TRUE(split.has_value());
+  EXPECT_EQ(devices_used(*split), 2);
+  for (const Placement& p : {Placement{0, 1, 0}, Placement{0, 1, 1}, Placement{1, 0, 0}, Placement{0, 0, 1},
+                             Placement{1, 1, 0}, Placement{1, 0, 1}})
+    EXPECT_GE(schedule(t.graph, t.costs, p).makespan_us + kEps, split->makespan_us) << "a better split exists";
+  EXPECT_GE(split->makespan_us + kEps, best.makespan_us);
+  t.costs.node_us = {{10, kUnsupported}, {40, kUnsupported}, {7, kUnsupported}};
+  EXPECT_FALSE(best_split_plan(t.graph, t.costs, PlaceOptions{}).has_value()) << "one usable device: no split";
 }
 
 TEST(PlaceLayers, Deterministic) {

@@ -1,10 +1,11 @@
-// Host cores: how many there are, core lists as users write them ("0-3,6"), and
+// Host cores: how many there are, core lists as users write them ("0-3,6"),
 // pinning threads to a set of cores, so that CPU device instances can own disjoint
-// cores and injected load can hit chosen cores. An empty core list means "all cores,
-// unpinned" everywhere.
+// cores and injected load can hit chosen cores, and the pause of a polling loop on a
+// core. An empty core list means "all cores, unpinned" everywhere.
 #pragma once
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tandem {
@@ -27,6 +28,16 @@ bool cores_overlap(const std::vector<int>& a, const std::vector<int>& b);
 // The host cores split into contiguous, disjoint, near-equal shares, one per name,
 // in order. Throws Error(InvalidInput) when there are more names than cores.
 std::map<std::string, std::vector<int>> split_cores(const std::vector<std::string>& names);
+
+// One step of a polling loop: `times` x86 PAUSE instructions (elsewhere a yield), so
+// that a spinning core neither floods the memory system nor slows a sibling thread.
+inline void spin_pause(int times = 1) {
+#if defined(__x86_64__) || defined(__i386__)
+  for (int i = 0; i < times; ++i) __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
 
 // Pins the calling thread to `cores` (nothing for an empty list) for good.
 void pin_this_thread(const std::vector<int>& cores);

@@ -51,8 +51,6 @@ struct CompiledSegment {
 // Thrown in a worker waiting for a value when another worker has failed.
 struct RunAborted {};
 
-// Values on their way to the host: each is published once, with the event after its
-// copy into host staging (nullptr: already there), and awaited by other devices.
 // How long a device thread that owns its cores polls for a value before it blocks.
 // A core that sleeps while it waits wakes up slow (caches and, on virtual machines,
 // the vCPU handed to others). Polling uses PAUSE: polling with sched_yield slowed
@@ -61,16 +59,8 @@ struct RunAborted {};
 // poll for the same reason (their "block time").
 constexpr std::chrono::microseconds kOwnCoreSpin{5000};
 
-// A short pause in a polling loop: tells the core it is spinning (x86 PAUSE), so that
-// it neither floods the memory system nor takes resources from a sibling thread.
-inline void relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  for (int i = 0; i < 32; ++i) __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-
+// Values on their way to the host: each is published once, with the event after its
+// copy into host staging (nullptr: already there), and awaited by other devices.
 class Handoff {
  public:
   void publish(const std::vector<int>& values, const std::shared_ptr<DeviceEvent>& event) {
@@ -89,7 +79,7 @@ class Handoff {
       while (!ready(value) && Clock::now() < deadline) {
         const uint64_t seen = version_.load(std::memory_order_acquire);
         lock.unlock();
-        while (version_.load(std::memory_order_acquire) == seen && Clock::now() < deadline) relax();
+        while (version_.load(std::memory_order_acquire) == seen && Clock::now() < deadline) spin_pause(32);
         lock.lock();
       }
     }

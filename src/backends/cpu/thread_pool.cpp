@@ -27,12 +27,6 @@ uint32_t count_of(uint64_t state) { return static_cast<uint32_t>(state >> 16) & 
 uint32_t index_of(uint64_t state) { return static_cast<uint32_t>(state) & 0xFFFF; }
 uint64_t state_of(uint64_t generation, int count) { return generation << 32 | static_cast<uint64_t>(count) << 16; }
 
-void relax() {
-#if defined(__x86_64__)
-  __builtin_ia32_pause();
-#endif
-}
-
 }  // namespace
 
 ThreadPool::ThreadPool(int threads, std::vector<int> cores) : cores_(std::move(cores)) {
@@ -66,7 +60,7 @@ void ThreadPool::run(int count, const std::function<void(int)>& task) {
   // Only tasks a worker has claimed can be outstanding here.
   for (int spin = 0; finished_.load(std::memory_order_acquire) < count; ++spin)
     if (spin < kSpins)
-      relax();
+      spin_pause();
     else
       std::this_thread::yield();
   if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
@@ -97,7 +91,7 @@ void ThreadPool::work() {
   while (true) {
     uint64_t state = state_.load(std::memory_order_acquire);
     for (int spin = 0; generation_of(state) == seen && spin < kSpins; ++spin) {
-      relax();
+      spin_pause();
       state = state_.load(std::memory_order_acquire);
     }
     if (generation_of(state) == seen) {

@@ -1,7 +1,8 @@
 // `tandem bench MODEL...`: end-to-end latency distribution (median, p10, p90; host
 // tensors in and out) over repeated runs after warm-up, per model; optionally as JSON
 // for scripts. `--device auto` plans across --devices once (auto_planner.h) and times
-// that plan end to end like any device. `--compare` is bench_compare.cpp.
+// that plan end to end like any device; `--plan FILE` times a given plan on its
+// devices. `--compare` is bench_compare.cpp.
 #include <chrono>
 #include <fstream>
 #include <functional>

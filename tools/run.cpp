@@ -116,18 +116,26 @@ void print_segment_times(const Graph& graph, const Plan& plan, PlanExecutor& exe
   for (const PlannedNode& n : plan.nodes) planned[n.node] = &n;
   std::vector<std::vector<std::string>> rows = {
       {"#", "device", "nodes", "first", "last", "predicted start", "start", "predicted time", "time"}};
+  std::map<std::string, std::pair<double, double>> busy;  // device -> (predicted, measured) compute
   for (size_t k = 0; k < executor.segments().size(); ++k) {
     const PlanSegment& segment = executor.segments()[k];
+    const std::string& device = executor.devices().at(static_cast<size_t>(segment.device));
     double predicted = 0;
     for (int n : segment.nodes) predicted += planned[n]->finish_us - planned[n]->start_us;
-    rows.push_back({std::to_string(k), executor.devices().at(static_cast<size_t>(segment.device)),
-                    std::to_string(segment.nodes.size()), graph.nodes.at(static_cast<size_t>(segment.nodes.front())).name,
+    const double measured = stats_of(times[k]).median;
+    busy[device].first += predicted;
+    busy[device].second += measured;
+    rows.push_back({std::to_string(k), device, std::to_string(segment.nodes.size()),
+                    graph.nodes.at(static_cast<size_t>(segment.nodes.front())).name,
                     graph.nodes.at(static_cast<size_t>(segment.nodes.back())).name,
                     format_us(planned[segment.nodes.front()]->start_us), format_us(stats_of(starts[k]).median),
-                    format_us(predicted), format_us(stats_of(times[k]).median)});
+                    format_us(predicted), format_us(measured)});
   }
   fmt::print("per-segment compute start and time (median of {} runs) against the plan's timeline:\n", runs);
   print_table(rows);
+  for (const auto& [device, us] : busy)
+    fmt::print("{} computed {} in all, predicted {} ({:.2f}x)\n", device, format_us(us.second), format_us(us.first),
+               us.first > 0 ? us.second / us.first : 0.0);
 }
 
 // Runs the plan on its devices twice (the first run warms up) and prints the outputs

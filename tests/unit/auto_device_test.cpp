@@ -183,17 +183,32 @@ TEST_F(AutoDeviceTest, InjectedLoadMakesTheRunnerReplanAwayFromTheSlowedDevice) 
   for (int i = 0; i < 3; ++i) expect_near(runner.run(inputs), expected);
 }
 
+// Unit node costs on cpu:0 and cpu:1, each behind `link` both ways.
+CostTable unit_costs_on_two_cpus(const Graph& graph, Link link) {
+  CostTable costs;
+  costs.devices = {"cpu:0", "cpu:1"};
+  costs.node_us.assign(graph.nodes.size(), {1, 1});
+  costs.to_device = {link, link};
+  costs.to_host = costs.to_device;
+  return costs;
+}
+
+// The plan's outputs equal a one-thread cpu session of `model` on seeded inputs.
+void expect_plan_matches_session(const Graph& graph, const Plan& plan, const DeviceOptions& options,
+                                 const std::string& model) {
+  std::vector<Tensor> inputs = seeded_inputs({spec_of(graph.value(graph.inputs[0]))});
+  SessionOptions reference;
+  reference.threads = 1;
+  expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open(model, reference).run(inputs));
+}
+
 // A plan that alternates cpu:0 and cpu:1 (shared cores) against each single device:
 // every contender is timed, the kept one is the measured fastest single device or
 // the plan, and the kept plan computes the same outputs.
 TEST(PlanCheck, TimesThePlanAgainstEachSingleDeviceAndKeepsTheFastest) {
   Graph graph = load_model("lenet5");
   prepare_graph(graph, PrepareOptions{});
-  CostTable costs;
-  costs.devices = {"cpu:0", "cpu:1"};
-  costs.node_us.assign(graph.nodes.size(), {1, 1});
-  costs.to_device = {Link{1, 1e3}, Link{1, 1e3}};
-  costs.to_host = costs.to_device;
+  CostTable costs = unit_costs_on_two_cpus(graph, Link{1, 1e3});
   Placement alternating(graph.nodes.size());
   for (size_t n = 0; n < alternating.size(); ++n) alternating[n] = static_cast<int>(n % 2);
   Plan plan = schedule(graph, costs, alternating);
@@ -216,10 +231,7 @@ TEST(PlanCheck, TimesThePlanAgainstEachSingleDeviceAndKeepsTheFastest) {
     EXPECT_EQ(result.median_us[result.kept == "single:cpu:0" ? 1 : 2], best_single);
     EXPECT_EQ(plan.strategy.rfind("single:", 0), 0u) << plan.strategy;
   }
-  std::vector<Tensor> inputs = seeded_inputs({spec_of(graph.value(graph.inputs[0]))});
-  SessionOptions reference;
-  reference.threads = 1;
-  expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open("lenet5", reference).run(inputs));
+  expect_plan_matches_session(graph, plan, options, "lenet5");
 }
 
 // A single-device plan with a split predicted close to it: the split is timed too,
@@ -227,11 +239,7 @@ TEST(PlanCheck, TimesThePlanAgainstEachSingleDeviceAndKeepsTheFastest) {
 TEST(PlanCheck, MeasuresASplitPredictedCloseToTheSingleDevicePlan) {
   Graph graph = load_model("squeezenet1_1");  // branches, so the placers can split
   prepare_graph(graph, PrepareOptions{});
-  CostTable costs;
-  costs.devices = {"cpu:0", "cpu:1"};
-  costs.node_us.assign(graph.nodes.size(), {1, 1});
-  costs.to_device = {Link{0.01, 1e6}, Link{0.01, 1e6}};
-  costs.to_host = costs.to_device;
+  CostTable costs = unit_costs_on_two_cpus(graph, Link{0.01, 1e6});
   Plan plan = place_layers(graph, costs, PlaceOptions{.strategy = "single:cpu:0"});
   PlanCheckOptions check;
   check.runs = 3;
@@ -258,10 +266,7 @@ TEST(PlanCheck, MeasuresASplitPredictedCloseToTheSingleDevicePlan) {
     EXPECT_LT(result.median_us[2] * (1 + check.margin), best_single);
   else
     EXPECT_EQ(result.median_us[result.kept == "plan" ? 0 : 1], best_single) << result.kept;
-  std::vector<Tensor> inputs = seeded_inputs({spec_of(graph.value(graph.inputs[0]))});
-  SessionOptions reference;
-  reference.threads = 1;
-  expect_near(PlanExecutor(graph, plan, options).run(inputs), Session::open("squeezenet1_1", reference).run(inputs));
+  expect_plan_matches_session(graph, plan, options, "squeezenet1_1");
 }
 
 TEST_F(AutoDeviceTest, NoDeviceLeftIsAnError) {

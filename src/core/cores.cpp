@@ -121,7 +121,11 @@ void pin_this_thread(const std::vector<int>& cores) {
 
 ThreadCoreBinding::ThreadCoreBinding(const std::vector<int>& cores) {
   if (cores.empty()) return;
-  saved_ = current_cores();
+  std::vector<int> current = current_cores();
+  std::vector<int> wanted = cores;
+  std::sort(wanted.begin(), wanted.end());
+  if (current == wanted) return;  // already there (a device thread the executor pinned): nothing to undo
+  saved_ = std::move(current);
   set_affinity(cores);
 }
 

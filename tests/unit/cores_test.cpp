@@ -1,11 +1,15 @@
 // Host core lists and pinning: parsing and formatting core lists, splitting the
 // cores between CPU devices, overlap, pinned CPU devices and their compute groups in
-// the cost table, busy share per core from a /proc/stat-like file, pinned load, and
-// the co-run slowdown of two devices on disjoint cores.
+// the cost table, busy share per core from a /proc/stat-like file, pinned load, the
+// co-run slowdown of two devices on disjoint cores, and binding a thread to cores.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <pthread.h>
+#include <sched.h>
 
 #include "backends/registry.h"
 #include "core/cores.h"
@@ -115,6 +119,35 @@ TEST(Cores, LoadMeterReadsChosenCores) {
   CpuLoadMeter missing(path.string(), {7});
   EXPECT_FALSE(missing.busy_share().has_value());
   std::filesystem::remove(path);
+}
+
+// The calling thread's allowed cores, read from the kernel.
+std::vector<int> allowed_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  pthread_getaffinity_np(pthread_self(), sizeof(set), &set);
+  std::vector<int> cores;
+  for (int core = 0; core < CPU_SETSIZE; ++core)
+    if (CPU_ISSET(core, &set)) cores.push_back(core);
+  return cores;
+}
+
+TEST(Cores, BindingPinsForItsScopeAndLeavesAPinnedThreadAlone) {
+  std::thread([] {
+    const std::vector<int> before = allowed_cores();
+    {
+      ThreadCoreBinding binding({0});
+      EXPECT_EQ(allowed_cores(), std::vector<int>{0});
+      EXPECT_EQ(sched_getcpu(), 0);
+    }
+    EXPECT_EQ(allowed_cores(), before) << "restored after the scope";
+    pin_this_thread({0});
+    {
+      ThreadCoreBinding again({0});  // already there
+      EXPECT_EQ(allowed_cores(), std::vector<int>{0});
+    }
+    EXPECT_EQ(allowed_cores(), std::vector<int>{0}) << "a thread pinned beforehand stays pinned";
+  }).join();
 }
 
 TEST(Cores, BackgroundLoadCanBePinned) {

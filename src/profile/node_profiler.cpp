@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <random>
 #include <sstream>
 
@@ -138,16 +139,26 @@ std::vector<double> NodeProfiler::time_cut_apart(const std::vector<std::vector<i
     for (int v : segments.back().inputs) last_use[v] = segments.size() - 1;
     for (int v : segments.back().outputs) last_use.emplace(v, segments.size() - 1);
   }
-  std::vector<std::vector<double>> samples(groups.size());
+  // Seeded contents, made once, for the values read before any compiled group writes
+  // them (graph inputs, outputs of groups left out); every other value is written by
+  // its producer before it is read.
+  std::map<int, std::vector<std::byte>> seeded;
+  std::set<int> written;
   uint64_t seed = 1;
+  for (size_t g = 0; g < segments.size(); ++g) {
+    for (int v : segments[g].inputs)
+      if (!written.count(v) && !seeded.count(v)) seeded.emplace(v, random_contents(graph_.value(v), seed++));
+    if (executables[g]) written.insert(segments[g].outputs.begin(), segments[g].outputs.end());
+  }
+  std::vector<std::vector<double>> samples(groups.size());
   for (int r = 0; r <= runs; ++r) {
     std::map<int, void*> buffers;  // value -> device memory, freed after its last use
     auto buffer = [&](int v) {
       auto [it, fresh] = buffers.emplace(v, nullptr);
       if (fresh) {
-        std::vector<std::byte> contents = random_contents(graph_.value(v), seed++);
-        it->second = device_.allocate(contents.size());
-        device_.copy_from_host(it->second, contents.data(), contents.size());
+        it->second = device_.allocate(value_bytes(graph_.value(v)));
+        if (auto contents = seeded.find(v); contents != seeded.end())
+          device_.copy_from_host(it->second, contents->second.data(), contents->second.size());
       }
       return it->second;
     };

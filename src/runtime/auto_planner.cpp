@@ -146,7 +146,7 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
   result.plan.model = model;
   result.plan.batch = options.batch;
   result.check = check_plan_by_measurement(prepared, result.costs, result.plan, options.device, options.check,
-                                           close_split(prepared, result.costs, result.plan, options.place, options.check));
+                                           options.place);
   if (result.check.kept != "plan")
     note("auto: measured check: " + result.check.kept + " ran faster than the planned placement; using it");
   return result;

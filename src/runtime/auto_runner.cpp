@@ -180,8 +180,7 @@ void AutoRunner::replan() {
   std::shared_ptr<PlanExecutor> checked;
   std::string kept = "plan";
   if (options_.check.runs > 0) {
-    PlanCheck check = check_plan_by_measurement(graph_, costs, plan, options_.device, options_.check,
-                                                close_split(graph_, costs, plan, options_.place, options_.check));
+    PlanCheck check = check_plan_by_measurement(graph_, costs, plan, options_.device, options_.check, options_.place);
     checked = check.executor;
     kept = check.kept;
   }

@@ -39,8 +39,9 @@ std::optional<Plan> close_split(const Graph& graph, const CostTable& costs, cons
 
 PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, Plan& plan,
                                     const DeviceOptions& options, const PlanCheckOptions& check,
-                                    std::optional<Plan> split) {
+                                    const PlaceOptions& place) {
   PlanCheck result;
+  std::optional<Plan> split = close_split(graph, costs, plan, place, check);
   std::vector<Plan> plans{plan};
   result.contenders.push_back("plan");
   for (size_t d = 0; d < costs.devices.size(); ++d) {

@@ -37,12 +37,13 @@ struct PlanCheck {
 
 // `plan` is the placed plan for the prepared `graph` with its cost table `costs`;
 // replaced in place by the contender that measured fastest: the plan itself, a single
-// device, or `split` (a plan over several devices, measured too when given). A plan
-// over several devices is kept only when it beats the fastest single device by
-// check.margin. Contenders are named "plan", "single:DEVICE" and "split:STRATEGY".
+// device, or the close split (close_split, placed with `place`) of a single-device
+// plan. A plan over several devices is kept only when it beats the fastest single
+// device by check.margin. Contenders are named "plan", "single:DEVICE" and
+// "split:STRATEGY".
 PlanCheck check_plan_by_measurement(const Graph& graph, const CostTable& costs, Plan& plan,
                                     const DeviceOptions& options, const PlanCheckOptions& check = {},
-                                    std::optional<Plan> split = std::nullopt);
+                                    const PlaceOptions& place = {});
 
 // The split to measure beside a single-device `plan`: the best plan over several
 // devices (best_split_plan) when it is predicted within check.close_call of `plan`;

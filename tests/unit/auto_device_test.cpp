@@ -256,7 +256,7 @@ TEST(PlanCheck, MeasuresASplitPredictedCloseToTheSingleDevicePlan) {
   EXPECT_FALSE(close_split(graph, costs, *split, PlaceOptions{}, check).has_value()) << "a split plan needs none";
   DeviceOptions options;
   options.threads = 1;
-  PlanCheck result = check_plan_by_measurement(graph, costs, plan, options, check, split);
+  PlanCheck result = check_plan_by_measurement(graph, costs, plan, options, check, PlaceOptions{});
   ASSERT_EQ(result.contenders.size(), 3u);
   EXPECT_EQ(result.contenders[1], "single:cpu:1");
   EXPECT_EQ(result.contenders[2].rfind("split:", 0), 0u) << result.contenders[2];

@@ -138,17 +138,9 @@ double serial_cost(const Graph& graph, const CostTable& costs, const Placement& 
   double us = 0;
   for (const PlannedNode& n : plan.nodes) us += costs.node_us[static_cast<size_t>(n.node)][static_cast<size_t>(n.device)];
   for (const PlannedCopy& c : plan.copies) us += costs.copy_us(c.bytes, c.from, c.to);
-  const auto producers = graph.producers();
-  std::vector<bool> input_side(graph.nodes.size(), false), output_side(graph.nodes.size(), false);
+  const plan_detail::BoundarySides sides = plan_detail::boundary_sides(graph, placement);
   for (size_t n = 0; n < graph.nodes.size(); ++n)
-    for (int v : plan_detail::transferable_inputs(graph, graph.nodes[n])) {
-      int p = producers[static_cast<size_t>(v)];
-      if (p < 0 || placement[static_cast<size_t>(p)] == placement[n]) continue;
-      input_side[n] = true;
-      output_side[static_cast<size_t>(p)] = true;
-    }
-  for (size_t n = 0; n < graph.nodes.size(); ++n)
-    us += (input_side[n] + output_side[n]) * costs.half_boundary_us(static_cast<int>(n), placement[n]);
+    us += (sides.input[n] + sides.output[n]) * costs.half_boundary_us(static_cast<int>(n), placement[n]);
   return us;
 }
 

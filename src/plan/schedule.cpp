@@ -255,19 +255,21 @@ std::vector<std::vector<int>> destinations(const Graph& graph, const CostTable& 
   return places;
 }
 
-// Per node: whether a node on another device reads one of its outputs.
-std::vector<bool> read_on_another_device(const Graph& graph, const Placement& placement) {
+}  // namespace
+
+BoundarySides boundary_sides(const Graph& graph, const Placement& placement) {
   const std::vector<int> producers = graph.producers();
-  std::vector<bool> elsewhere(graph.nodes.size(), false);
+  BoundarySides sides{std::vector<bool>(graph.nodes.size(), false), std::vector<bool>(graph.nodes.size(), false)};
   for (size_t n = 0; n < graph.nodes.size(); ++n)
-    for (int v : graph.nodes[n].inputs) {
-      const int p = v == kNoValue ? -1 : producers[static_cast<size_t>(v)];
-      if (p >= 0 && placement[static_cast<size_t>(p)] != placement[n]) elsewhere[static_cast<size_t>(p)] = true;
+    for (int v : transferable_inputs(graph, graph.nodes[n])) {
+      const int p = producers[static_cast<size_t>(v)];
+      if (p < 0 || placement[static_cast<size_t>(p)] == placement[n]) continue;
+      sides.input[n] = true;
+      sides.output[static_cast<size_t>(p)] = true;
     }
-  return elsewhere;
+  return sides;
 }
 
-}  // namespace
 }  // namespace plan_detail
 
 Plan schedule(const Graph& graph, const CostTable& costs, const Placement& placement) {
@@ -280,7 +282,7 @@ Plan schedule(const Graph& graph, const CostTable& costs, const Placement& place
   // Copies leave right after the value is produced (and written out, when a reader
   // sits on another device); a device that copies with its own thread brings values
   // in just before the node that reads them instead.
-  const std::vector<bool> read_elsewhere = read_on_another_device(graph, placement);
+  const std::vector<bool> read_elsewhere = boundary_sides(graph, placement).output;
   auto send = [&](int v) {
     const int producer = producers[static_cast<size_t>(v)];
     if (producer >= 0 && read_elsewhere[static_cast<size_t>(producer)]) timeline.write_out(producer);

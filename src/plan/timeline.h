@@ -29,6 +29,13 @@ double value_bytes(const Graph& graph, int value);
 int memory_of(const CostTable& costs, int device);
 // The distinct inputs of `node` that may need a copy (value_bytes > 0).
 std::vector<int> transferable_inputs(const Graph& graph, const Node& node);
+// Per node, the sides of a segment boundary it sits on under `placement`: `input`
+// when it reads a value (one that needs a copy) produced on another device,
+// `output` when a node on another device reads such a value of its.
+struct BoundarySides {
+  std::vector<bool> input, output;
+};
+BoundarySides boundary_sides(const Graph& graph, const Placement& placement);
 // Throws InvalidInput when the table does not match the graph (row counts, links).
 void check_cost_table(const Graph& graph, const CostTable& costs);
 // Throws InvalidInput for a wrong size or device index, Unsupported for a node on

@@ -45,6 +45,9 @@ struct Value {
   bool is_constant() const { return data.has_value(); }
 };
 
+// Bytes of the value's dense contents: its shape's elements times its dtype's size.
+inline size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
+
 inline constexpr int kNoValue = -1;  // an absent optional input
 
 struct Node {

@@ -20,11 +20,11 @@ class WholeRun {
  public:
   WholeRun(const Graph& graph, Device& device) : device_(device), segment_(whole_graph_segment(graph)) {
     executable_ = device_.compile(segment_);
-    for (int id : segment_.inputs) inputs_.push_back(device_.allocate(bytes_of(graph.value(id))));
-    for (int id : segment_.outputs) outputs_.push_back(device_.allocate(bytes_of(graph.value(id))));
+    for (int id : segment_.inputs) inputs_.push_back(device_.allocate(value_bytes(graph.value(id))));
+    for (int id : segment_.outputs) outputs_.push_back(device_.allocate(value_bytes(graph.value(id))));
     for (size_t k = 0; k < inputs_.size(); ++k)
-      device_.copy_from_host(inputs_[k], zeros(bytes_of(graph.value(segment_.inputs[k]))).data(),
-                             bytes_of(graph.value(segment_.inputs[k])));
+      device_.copy_from_host(inputs_[k], zeros(value_bytes(graph.value(segment_.inputs[k]))).data(),
+                             value_bytes(graph.value(segment_.inputs[k])));
   }
   ~WholeRun() {
     for (void* p : inputs_) device_.release(p);
@@ -39,7 +39,6 @@ class WholeRun {
   }
 
  private:
-  static size_t bytes_of(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
   static std::vector<std::byte> zeros(size_t bytes) { return std::vector<std::byte>(bytes); }
 
   Device& device_;

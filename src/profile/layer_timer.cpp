@@ -10,7 +10,6 @@ namespace tandem {
 
 namespace {
 
-size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
 // Uniform [-1, 1) floats from `seed`, as a host tensor of the value's shape.
 Tensor random_host_tensor(const Value& v, uint64_t seed) {

@@ -25,7 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
 // Seeded uniform [-1, 1) floats; other dtypes zero (valid indices, neutral flags).
 std::vector<std::byte> random_contents(const Value& v, uint64_t seed) {

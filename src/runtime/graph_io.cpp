@@ -7,7 +7,6 @@
 
 namespace tandem {
 
-size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
 TensorSpec spec_of(const Value& v) { return {v.name, v.dtype, v.shape}; }
 

@@ -10,7 +10,6 @@
 
 namespace tandem {
 
-size_t value_bytes(const Value& v);
 TensorSpec spec_of(const Value& v);
 // Dim 0 of the first input (1 when there is none).
 int64_t batch_of(const Graph& graph);

@@ -173,9 +173,10 @@ TEST(PlanExecutor, SegmentsAreCutWhereALaterNodeWouldWaitForAnotherDevice) {
     for (int n : segment.nodes)
       for (int v : r.graph.nodes[static_cast<size_t>(n)].inputs) {
         const int p = v == kNoValue ? -1 : producers[static_cast<size_t>(v)];
-        if (p >= 0 && placement[static_cast<size_t>(p)] != segment.device)
+        if (p >= 0 && placement[static_cast<size_t>(p)] != segment.device) {
           EXPECT_LE(planned[p]->finish_us, planned[segment.nodes.front()]->start_us)
               << r.graph.nodes[static_cast<size_t>(n)].name << " would hold up its segment";
+        }
       }
   expect_close(executor.run(r.inputs), r.outputs);
   for (PlannedNode& n : plan.nodes) n.start_us = n.finish_us = 0;  // no timeline: cut at device switches only

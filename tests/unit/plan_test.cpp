@@ -169,9 +169,10 @@ void expect_valid_timeline(const Graph& graph, const CostTable& costs, const Pla
     const int device = c.from >= 0 ? c.from : c.to;
     if (!costs.copies_on_compute_of(device)) continue;
     for (const PlannedNode& n : plan.nodes)
-      if (costs.group_of(n.device) == costs.group_of(device))
+      if (costs.group_of(n.device) == costs.group_of(device)) {
         EXPECT_TRUE(n.finish_us <= c.start_us + kEps || c.finish_us <= n.start_us + kEps)
             << "a copy made by the device's thread overlaps one of its nodes";
+      }
   }
   for (int v : graph.outputs) EXPECT_LE(arrival(v, -1), plan.makespan_us + kEps) << "output not in host memory";
 }

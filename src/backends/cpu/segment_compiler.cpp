@@ -18,7 +18,6 @@ static memory::desc md_of(DType dtype, const Shape& shape) {
   return dnnl_type(dtype) ? plain_md(shape, dtype) : memory::desc();
 }
 
-static size_t bytes_of(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
 SegmentCompiler::SegmentCompiler(const Segment& segment, const dnnl::engine& engine, const dnnl::stream& stream,
                                  std::string device, std::shared_ptr<ThreadPool> pool)
@@ -32,14 +31,14 @@ SegmentCompiler::SegmentCompiler(const Segment& segment, const dnnl::engine& eng
   }
   for (size_t i = 0; i < segment.inputs.size(); ++i) {
     const Value& v = graph_.value(segment.inputs[i]);
-    int buffer = new_buffer(BufferKind::Input, bytes_of(v));
+    int buffer = new_buffer(BufferKind::Input, value_bytes(v));
     out_.buffers[static_cast<size_t>(buffer)].index = static_cast<int>(i);
     out_.input_buffers.push_back(buffer);
     held_[segment.inputs[i]] = ref_on(buffer, v.dtype, v.shape, md_of(v.dtype, v.shape));
   }
   for (size_t i = 0; i < segment.outputs.size(); ++i) {
     const Value& v = graph_.value(segment.outputs[i]);
-    int buffer = new_buffer(BufferKind::Output, bytes_of(v));
+    int buffer = new_buffer(BufferKind::Output, value_bytes(v));
     out_.buffers[static_cast<size_t>(buffer)].index = static_cast<int>(i);
     out_.output_buffers.push_back(buffer);
     segment_outputs_[segment.outputs[i]] = static_cast<int>(i);

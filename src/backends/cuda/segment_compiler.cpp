@@ -11,7 +11,6 @@
 
 namespace tandem::cuda {
 
-static size_t bytes_of(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
 
 SegmentCompiler::SegmentCompiler(const Segment& segment, std::shared_ptr<CudaContext> context)
     : segment_(segment), graph_(*segment.graph), context_(std::move(context)) {
@@ -23,14 +22,14 @@ SegmentCompiler::SegmentCompiler(const Segment& segment, std::shared_ptr<CudaCon
   }
   for (size_t i = 0; i < segment.inputs.size(); ++i) {
     const Value& v = graph_.value(segment.inputs[i]);
-    int buffer = new_buffer(BufferKind::Input, bytes_of(v));
+    int buffer = new_buffer(BufferKind::Input, value_bytes(v));
     out_.buffers[static_cast<size_t>(buffer)].index = static_cast<int>(i);
     out_.input_buffers.push_back(buffer);
     define(segment.inputs[i], on_buffer(buffer, v.dtype, v.shape));
   }
   for (size_t i = 0; i < segment.outputs.size(); ++i) {
     const Value& v = graph_.value(segment.outputs[i]);
-    int buffer = new_buffer(BufferKind::Output, bytes_of(v));
+    int buffer = new_buffer(BufferKind::Output, value_bytes(v));
     out_.buffers[static_cast<size_t>(buffer)].index = static_cast<int>(i);
     out_.output_buffers.push_back(buffer);
     segment_outputs_[segment.outputs[i]] = buffer;

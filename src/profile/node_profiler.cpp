@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <map>
 #include <set>
-#include <random>
 #include <sstream>
 
 #include "ir/prepare.h"
@@ -15,6 +14,7 @@
 #include "predict/features.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
+#include "profile/whole_run.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -25,17 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-
-// Seeded uniform [-1, 1) floats; other dtypes zero (valid indices, neutral flags).
-std::vector<std::byte> random_contents(const Value& v, uint64_t seed) {
-  std::vector<std::byte> bytes(value_bytes(v));
-  if (v.dtype != DType::f32) return bytes;
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
-  float* p = reinterpret_cast<float*>(bytes.data());
-  for (size_t i = 0; i < bytes.size() / sizeof(float); ++i) p[i] = uniform(rng);
-  return bytes;
-}
 
 std::string attribute_text(const AttributeValue& value) {
   std::ostringstream out;
@@ -85,41 +74,19 @@ NodeProfiler::NodeProfiler(const Graph& loaded, std::string model, Device& devic
   PrepareOptions prepare;
   prepare.batch = batch;
   prepare_graph(graph_, prepare);
-  segment_ = whole_graph_segment(graph_);
-  executable_ = device_.compile(segment_);
-  allocate_boundary(segment_, inputs_, outputs_);
-  device_.synchronize();
+  whole_ = std::make_unique<WholeRun>(graph_, device_);
 }
 
-void NodeProfiler::allocate_boundary(const Segment& segment, std::vector<void*>& inputs, std::vector<void*>& outputs) {
-  uint64_t seed = 1;
-  for (int id : segment.inputs) {
-    std::vector<std::byte> contents = random_contents(graph_.value(id), seed++);
-    inputs.push_back(device_.allocate(contents.size()));
-    device_.copy_from_host(inputs.back(), contents.data(), contents.size());
-  }
-  for (int id : segment.outputs) outputs.push_back(device_.allocate(value_bytes(graph_.value(id))));
-}
-
-NodeProfiler::~NodeProfiler() {
-  for (void* p : inputs_) device_.release(p);
-  for (void* p : outputs_) device_.release(p);
-}
-
-void NodeProfiler::run_whole(std::vector<NodeTime>* times) {
-  std::vector<const void*> in(inputs_.begin(), inputs_.end());
-  executable_->run(in, outputs_, times);
-  device_.synchronize();
-}
+NodeProfiler::~NodeProfiler() = default;
 
 // Groups of segment_ positions to cut apart: each node that costs something with the
 // fused nodes after it (their work is in its time).
 std::vector<std::vector<int>> NodeProfiler::cut_groups(const ProfileRun& run) const {
   std::vector<std::vector<int>> groups;
   for (size_t k = 0; k < run.nodes.size(); ++k) {
-    const Node& node = graph_.nodes[static_cast<size_t>(segment_.nodes[k])];
-    if (!groups.empty() && run.nodes[k].fused) groups.back().push_back(segment_.nodes[k]);
-    else if (!node.outputs.empty()) groups.push_back({segment_.nodes[k]});
+    const Node& node = graph_.nodes[static_cast<size_t>(whole_->segment().nodes[k])];
+    if (!groups.empty() && run.nodes[k].fused) groups.back().push_back(whole_->segment().nodes[k]);
+    else if (!node.outputs.empty()) groups.push_back({whole_->segment().nodes[k]});
   }
   return groups;
 }
@@ -189,7 +156,7 @@ std::vector<double> NodeProfiler::time_cut_apart(const std::vector<std::vector<i
 
 ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
   BackgroundLoad background(load);
-  for (int i = 0; i < options.warmup; ++i) run_whole(nullptr);
+  for (int i = 0; i < options.warmup; ++i) whole_->run_us();
   CpuLoadMeter meter;
   std::vector<std::vector<double>> node_us(graph_.nodes.size());
   std::vector<double> total_us;
@@ -198,11 +165,9 @@ ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
   while ((static_cast<int>(total_us.size()) < options.repeats || seconds_since(start) < options.min_seconds) &&
          static_cast<int>(total_us.size()) < std::max(options.repeats, options.max_repeats)) {
     times.clear();
-    run_whole(&times);
+    whole_->run_us(&times);
     for (const NodeTime& t : times) node_us.at(static_cast<size_t>(t.node)).push_back(t.microseconds);
-    Clock::time_point run_start = Clock::now();
-    run_whole(nullptr);
-    total_us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - run_start).count());
+    total_us.push_back(whole_->run_us());
   }
   ProfileRun run = summarise(node_us, total_us, background.share());
   if (options.isolated_runs > 0) record_cut_apart(run, options.isolated_runs);
@@ -214,7 +179,7 @@ ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
 
 void NodeProfiler::record_cut_apart(ProfileRun& run, int runs) {
   std::map<int, size_t> position;  // graph node -> index in run.nodes
-  for (size_t k = 0; k < segment_.nodes.size(); ++k) position[segment_.nodes[k]] = k;
+  for (size_t k = 0; k < whole_->segment().nodes.size(); ++k) position[whole_->segment().nodes[k]] = k;
   std::vector<std::vector<int>> groups = cut_groups(run);
   std::vector<double> us = time_cut_apart(groups, runs);
   for (size_t g = 0; g < groups.size(); ++g) {
@@ -231,7 +196,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
   run.batch = batch_;
   run.repeats = static_cast<int>(total_us.size());
   run.total_us = spread_of(total_us);
-  for (int n : segment_.nodes) {
+  for (int n : whole_->segment().nodes) {
     const Node& node = graph_.nodes[static_cast<size_t>(n)];
     const std::vector<double>& samples = node_us[static_cast<size_t>(n)];
     NodeSample sample;

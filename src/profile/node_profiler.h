@@ -11,6 +11,7 @@
 
 #include "backends/device.h"
 #include "profile/profile.h"
+#include "profile/whole_run.h"
 
 namespace tandem {
 
@@ -35,9 +36,6 @@ class NodeProfiler {
   const Graph& graph() const { return graph_; }
 
  private:
-  void run_whole(std::vector<NodeTime>* times);
-  // Device buffers for a segment's inputs (seeded random contents) and outputs.
-  void allocate_boundary(const Segment& segment, std::vector<void*>& inputs, std::vector<void*>& outputs);
   // Groups of nodes that run as one segment when the graph is cut at every node that
   // costs something: that node and the nodes the device fused into it.
   std::vector<std::vector<int>> cut_groups(const ProfileRun& run) const;
@@ -55,9 +53,7 @@ class NodeProfiler {
   std::string model_;
   Device& device_;
   int64_t batch_;
-  Segment segment_;
-  std::unique_ptr<Executable> executable_;
-  std::vector<void*> inputs_, outputs_;  // device memory
+  std::unique_ptr<WholeRun> whole_;  // the prepared graph compiled as one segment
 };
 
 // The op with its fused activation, input shapes and attributes, e.g.

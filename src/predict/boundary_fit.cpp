@@ -6,26 +6,33 @@
 
 namespace tandem {
 
-std::map<std::string, std::vector<BoundarySample>> boundary_samples(const Profile& profile) {
-  std::map<std::string, std::vector<BoundarySample>> by_device;
+namespace {
+
+// Calls f(run, node, extra µs) for every node timed cut apart in a run at load 0.
+template <typename F>
+void for_each_cut_node(const Profile& profile, F f) {
   for (const ProfileRun& run : profile.runs) {
     if (run.load != 0) continue;
     for (const NodeSample& n : run.nodes)
-      if (n.isolated_us > 0 && !n.fused)
-        by_device[run.device].push_back(
-            {n.features.input_bytes + n.features.output_bytes, std::max(0.0, n.isolated_us - n.us.median)});
+      if (n.isolated_us > 0 && !n.fused) f(run, n, std::max(0.0, n.isolated_us - n.us.median));
   }
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<BoundarySample>> boundary_samples(const Profile& profile) {
+  std::map<std::string, std::vector<BoundarySample>> by_device;
+  for_each_cut_node(profile, [&](const ProfileRun& run, const NodeSample& n, double extra) {
+    by_device[run.device].push_back({n.features.input_bytes + n.features.output_bytes, extra});
+  });
   return by_device;
 }
 
 std::map<std::string, std::map<std::string, double>> boundary_extras(const Profile& profile) {
   std::map<std::string, std::map<std::string, std::vector<double>>> samples;
-  for (const ProfileRun& run : profile.runs) {
-    if (run.load != 0) continue;
-    for (const NodeSample& n : run.nodes)
-      if (n.isolated_us > 0 && !n.fused)
-        samples[run.device][n.signature].push_back(std::max(0.0, n.isolated_us - n.us.median));
-  }
+  for_each_cut_node(profile, [&](const ProfileRun& run, const NodeSample& n, double extra) {
+    samples[run.device][n.signature].push_back(extra);
+  });
   std::map<std::string, std::map<std::string, double>> extras;
   for (auto& [device, by_signature] : samples)
     for (auto& [signature, values] : by_signature) extras[device][signature] = spread_of(std::move(values)).median;

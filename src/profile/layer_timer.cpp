@@ -10,7 +10,6 @@ namespace tandem {
 
 namespace {
 
-
 // Uniform [-1, 1) floats from `seed`, as a host tensor of the value's shape.
 Tensor random_host_tensor(const Value& v, uint64_t seed) {
   Tensor t(v.dtype, v.shape);

@@ -25,7 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-
 std::string attribute_text(const AttributeValue& value) {
   std::ostringstream out;
   std::visit(

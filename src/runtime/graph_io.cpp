@@ -7,7 +7,6 @@
 
 namespace tandem {
 
-
 TensorSpec spec_of(const Value& v) { return {v.name, v.dtype, v.shape}; }
 
 int64_t batch_of(const Graph& graph) {

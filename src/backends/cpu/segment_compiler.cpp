@@ -18,7 +18,6 @@ static memory::desc md_of(DType dtype, const Shape& shape) {
   return dnnl_type(dtype) ? plain_md(shape, dtype) : memory::desc();
 }
 
-
 SegmentCompiler::SegmentCompiler(const Segment& segment, const dnnl::engine& engine, const dnnl::stream& stream,
                                  std::string device, std::shared_ptr<ThreadPool> pool)
     : segment_(segment), graph_(*segment.graph), engine_(engine), stream_(stream), device_(std::move(device)),

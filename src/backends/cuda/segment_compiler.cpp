@@ -11,7 +11,6 @@
 
 namespace tandem::cuda {
 
-
 SegmentCompiler::SegmentCompiler(const Segment& segment, std::shared_ptr<CudaContext> context)
     : segment_(segment), graph_(*segment.graph), context_(std::move(context)) {
   for (size_t p = 0; p < segment.nodes.size(); ++p) {

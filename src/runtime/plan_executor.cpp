@@ -53,10 +53,9 @@ struct RunAborted {};
 
 // How long a device thread that owns its cores polls for a value before it blocks.
 // A core that sleeps while it waits wakes up slow (caches and, on virtual machines,
-// the vCPU handed to others). Polling uses PAUSE: polling with sched_yield slowed
-// the other core's compute by 12% on a 2-core VM. On that VM googlenet split across
-// cpu:0 and cpu:1 ran 21.2 ms polling against 21.9 ms blocking. OpenMP runtimes
-// poll for the same reason (their "block time").
+// the vCPU handed to others). Polling uses PAUSE, which leaves the other cores
+// alone; sched_yield in a tight loop was seen to slow them. OpenMP runtimes poll
+// for the same reason (their "block time").
 constexpr std::chrono::microseconds kOwnCoreSpin{5000};
 
 // Values on their way to the host: each is published once, with the event after its

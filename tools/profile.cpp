@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@
 #include "commands.h"
 #include "ir/prepare.h"
 #include "profile/fingerprint.h"
+#include "profile/interleaved.h"
 #include "profile/link_profiler.h"
 #include "profile/node_profiler.h"
 #include "profile/profile_cache.h"
@@ -32,6 +34,7 @@ struct ProfileArgs {
   std::vector<int64_t> batches{1};
   std::vector<double> loads{0};  // percent of the cores
   MeasureOptions measure;
+  ProfilingTurns turns;
   std::string output;
   bool force = false;
   CoreFlags cores;
@@ -110,7 +113,7 @@ class ProfileCommand {
     plan_configs();
     flops_ = model_flops();  // also fails early on a model that does not load
     for (auto& device : devices_) profile_device_links(*device);
-    for (size_t m = 0; m < args_.models.size(); ++m) profile_model(m);
+    profile_models();
     print_summary();
   }
 
@@ -133,16 +136,20 @@ class ProfileCommand {
     write_profile(profile_, args_.output);
   }
 
+  // Load-major, then batch, model and device: the configurations measured together
+  // (profile/interleaved.h) are the models at one batch size.
   void plan_configs() {
-    for (size_t m = 0; m < args_.models.size(); ++m)
-      for (size_t d = 0; d < devices_.size(); ++d)
-        for (int64_t batch : args_.batches)
-          for (double load : args_.loads) configs_.push_back({m, d, batch, load / 100});
+    for (double load : args_.loads)
+      for (int64_t batch : args_.batches)
+        for (size_t m = 0; m < args_.models.size(); ++m)
+          for (size_t d = 0; d < devices_.size(); ++d) configs_.push_back({m, d, batch, load / 100});
     done_.assign(configs_.size(), false);
   }
 
   bool has_pending(size_t model) const {
-    return std::any_of(configs_.begin(), configs_.end(), [&](const Config& c) { return c.model == model && !cached(c); });
+    for (size_t i = 0; i < configs_.size(); ++i)
+      if (configs_[i].model == model && !done_[i] && !cached(configs_[i])) return true;
+    return false;
   }
 
   // FLOPs per model at batch 1, for progress estimates; 0 for models with nothing to measure.
@@ -157,9 +164,12 @@ class ProfileCommand {
     return flops;
   }
 
-  bool cached(const Config& c) const {
-    return !args_.force && find_run(profile_, model_key(args_.models[c.model]), devices_[c.device]->name(), c.batch, c.load);
+  // The profile's run for the configuration, unless --force measures it again.
+  const ProfileRun* cached_run(const Config& c) const {
+    if (args_.force) return nullptr;
+    return find_run(profile_, model_key(args_.models[c.model]), devices_[c.device]->name(), c.batch, c.load);
   }
+  bool cached(const Config& c) const { return cached_run(c) != nullptr; }
 
   std::string eta() const {
     std::vector<std::pair<size_t, double>> remaining;
@@ -176,29 +186,10 @@ class ProfileCommand {
                devices_[c.device]->name(), c.batch, c.load * 100, result);
   }
 
-  void profile_model(size_t m) {
-    Graph loaded = has_pending(m) ? load_model(args_.models[m]) : Graph{};
-    for (size_t first = 0; first < configs_.size();) {
-      size_t last = first;
-      const Config& c = configs_[first];
-      while (last < configs_.size() && configs_[last].model == c.model && configs_[last].device == c.device &&
-             configs_[last].batch == c.batch)
-        ++last;
-      if (c.model == m) profile_group(loaded, first, last);
-      first = last;
-    }
-  }
-
-  // The configurations [first, last) differ only in load: compiled once, measured per load.
-  void profile_group(const Graph& loaded, size_t first, size_t last) {
-    std::string key = model_key(args_.models[configs_[first].model]);
-    size_t d = configs_[first].device;
-    Device& device = *devices_[d];
-    int64_t batch = configs_[first].batch;
+  void profile_models() {
     std::vector<size_t> pending;
-    for (size_t i = first; i < last; ++i) {
-      const ProfileRun* run = find_run(profile_, key, device.name(), batch, configs_[i].load);
-      if (run && !args_.force) {
+    for (size_t i = 0; i < configs_.size(); ++i) {
+      if (const ProfileRun* run = cached_run(configs_[i])) {
         ++cached_;
         touched_.push_back(i);
         finish(i, "cached " + format_us(run->total_us.median));
@@ -207,28 +198,52 @@ class ProfileCommand {
       }
     }
     if (pending.empty()) return;
-    Clock::time_point start = Clock::now();
-    std::unique_ptr<NodeProfiler> profiler;
+    if (args_.turns.window > 1)
+      fmt::print(stderr, "measuring {} configuration(s), up to {} at a time, their timed runs taking turns\n",
+                 pending.size(), std::min<size_t>(pending.size(), static_cast<size_t>(args_.turns.window)));
+    for (double load : args_.loads) {
+      std::vector<size_t> at_load;
+      for (size_t i : pending)
+        if (configs_[i].load == load / 100) at_load.push_back(i);
+      std::vector<ProfilerMaker> makers;
+      for (size_t i : at_load) makers.push_back([this, i] { return make_profiler(i); });
+      profile_interleaved(makers, load / 100, args_.measure, args_.turns,
+                          [&](size_t k, ProfileRun run, double seconds) { record(at_load[k], std::move(run), seconds); });
+    }
+  }
+
+  // The configuration's profiler, its model loaded on first use; nullptr (reported)
+  // when the device cannot compile the model.
+  std::unique_ptr<NodeProfiler> make_profiler(size_t i) {
+    const Config& c = configs_[i];
+    auto [it, fresh] = loaded_.try_emplace(c.model);
+    if (fresh) it->second = load_model(args_.models[c.model]);
     try {
-      profiler = std::make_unique<NodeProfiler>(loaded, key, device, batch);
+      return std::make_unique<NodeProfiler>(it->second, model_key(args_.models[c.model]), *devices_[c.device], c.batch);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Unsupported) throw;
-      for (size_t i : pending) finish(i, std::string("skipped: ") + e.what());
-      return;
+      finish(i, std::string("skipped: ") + e.what());
+      release_loaded(c.model);
+      return nullptr;
     }
-    for (size_t i : pending) {
-      ProfileRun run = profiler->measure(configs_[i].load, args_.measure);
-      double total = run.total_us.median;
-      put_run(profile_, std::move(run));
-      write_profile(profile_, args_.output);
-      ++measured_;
-      touched_.push_back(i);
-      done_[i] = true;
-      eta_.done(d, flops_[configs_[i].model] * static_cast<double>(batch),
-                std::chrono::duration<double>(Clock::now() - start).count());
-      start = Clock::now();
-      finish(i, fmt::format("{} (eta {})", format_us(total), eta()));
-    }
+  }
+
+  // Drops a model's loaded graph once none of its configurations is left to measure.
+  void release_loaded(size_t model) {
+    if (!has_pending(model)) loaded_.erase(model);
+  }
+
+  void record(size_t i, ProfileRun run, double seconds) {
+    double total = run.total_us.median;
+    put_run(profile_, std::move(run));
+    write_profile(profile_, args_.output);
+    ++measured_;
+    touched_.push_back(i);
+    done_[i] = true;
+    const Config& c = configs_[i];
+    eta_.done(c.device, flops_[c.model] * static_cast<double>(c.batch), seconds);
+    release_loaded(c.model);
+    finish(i, fmt::format("{} (eta {})", format_us(total), eta()));
   }
 
   void print_summary() const;
@@ -242,6 +257,7 @@ class ProfileCommand {
   size_t finished_ = 0, measured_ = 0, cached_ = 0;
   Eta eta_{args_.devices.size(), args_.measure.min_seconds};
   std::vector<size_t> touched_;  // configurations measured or found in the cache, in order
+  std::map<size_t, Graph> loaded_;  // models being measured, as loaded
   Clock::time_point started_ = Clock::now();
 };
 
@@ -291,6 +307,8 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--min-seconds", args.measure.min_seconds,
                   "And at least this many seconds of timed runs per configuration (default 1)");
   cmd->add_option("--warmup", args.measure.warmup, "Untimed runs first (default 2)");
+  cmd->add_option("--interleave", args.turns.window,
+                  "Configurations measured together, their timed runs taking turns (default 16; 1: one after another)");
   cmd->add_option("-o,--output", args.output, "Profile file (JSON); existing runs are reused")->required();
   cmd->add_flag("--force", args.force, "Measure again what the profile already holds");
   add_core_flags(*cmd, args.cores);

@@ -1,6 +1,8 @@
 // Feature extraction for latency predictors from a node's shapes and attributes.
 #include "predict/features.h"
 
+#include <algorithm>
+
 #include "ops/op.h"
 
 namespace tandem {
@@ -16,7 +18,8 @@ static double spatial_of(const Shape& shape) {
   return n;
 }
 
-NodeFeatures node_features(const Node& node, const Graph& graph) {
+// What the node itself computes, without its neighbours.
+static NodeFeatures own_features(const Node& node, const Graph& graph) {
   NodeFeatures f;
   f.op = node.op;
   NodeCost cost = node_cost(node, graph);
@@ -44,16 +47,54 @@ NodeFeatures node_features(const Node& node, const Graph& graph) {
   return f;
 }
 
+static Neighbour neighbour_kind(const Node& node, const Graph& graph) {
+  if (node.op == "Conv") {
+    NodeFeatures f = own_features(node, graph);
+    if (f.kernel == 1) return Neighbour::Conv1x1;
+    if (f.kernel == 9 && f.stride == 1 && f.groups == 1) return Neighbour::Conv3x3;
+    return Neighbour::OtherConv;
+  }
+  if (node.op == "MaxPool" || node.op == "AveragePool" || node.op == "GlobalAveragePool" ||
+      node.op == "GlobalMaxPool")
+    return Neighbour::Pool;
+  if (node.op == "Concat") return Neighbour::Concat;
+  return Neighbour::Other;
+}
+
+// The neighbour kinds of `node`'s producer (of input 0) and first consumer (of output 0).
+static void set_neighbours(NodeFeatures& f, const Node& node, const Graph& graph) {
+  const Node* producer = nullptr;
+  const Node* consumer = nullptr;
+  int in = node.inputs.empty() ? kNoValue : node.inputs[0];
+  int out = node.outputs.empty() ? kNoValue : node.outputs[0];
+  for (const Node& other : graph.nodes) {
+    if (in != kNoValue && std::find(other.outputs.begin(), other.outputs.end(), in) != other.outputs.end())
+      producer = &other;
+    if (!consumer && out != kNoValue && &other != &node &&
+        std::find(other.inputs.begin(), other.inputs.end(), out) != other.inputs.end())
+      consumer = &other;
+  }
+  if (producer) f.producer = static_cast<double>(neighbour_kind(*producer, graph));
+  if (consumer) f.consumer = static_cast<double>(neighbour_kind(*consumer, graph));
+}
+
+NodeFeatures node_features(const Node& node, const Graph& graph) {
+  NodeFeatures f = own_features(node, graph);
+  set_neighbours(f, node, graph);
+  return f;
+}
+
 const std::vector<std::string>& feature_names() {
   static const std::vector<std::string> names = {"flops",  "input_bytes", "output_bytes", "weight_bytes", "kernel",
                                                  "stride", "in_channels", "out_channels", "spatial",      "groups",
-                                                 "batch",  "threads",     "load"};
+                                                 "batch",  "threads",     "load",         "producer",     "consumer"};
   return names;
 }
 
 std::vector<double> feature_vector(const NodeFeatures& f) {
   return {f.flops,       f.input_bytes,  f.output_bytes, f.weight_bytes, f.kernel, f.stride, f.in_channels,
-          f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load};
+          f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load,
+          f.producer,     f.consumer};
 }
 
 }  // namespace tandem

@@ -11,6 +11,13 @@
 
 namespace tandem {
 
+// What a node reads from or writes to, as far as it changes the node's own cost on a
+// device: the layout the neighbour produces or wants, whether the node can work in
+// place. E.g. a 3x3 convolution feeding a 1x1 one writes another layout, and runs at
+// another speed, than one feeding a 3x3 convolution.
+enum class Neighbour { None = 0, Conv1x1 = 1, Conv3x3 = 2, OtherConv = 3, Pool = 4, Concat = 5, Other = 6 };
+constexpr int kNeighbourKinds = 7;
+
 struct NodeFeatures {
   std::string op;            // ONNX op type, e.g. "Conv"
   double flops = 0;          // multiply-adds count 2
@@ -26,6 +33,8 @@ struct NodeFeatures {
   double batch = 1;          // dim 0 of output 0
   double threads = 1;        // of the device it ran on
   double load = 0;           // extra CPU load while it ran, 0..1 of all cores busy
+  double producer = 0;       // Neighbour of input 0's producer (None: graph input)
+  double consumer = 0;       // Neighbour of output 0's first reader (None: graph output only)
 };
 
 // Features of `node` in a shape-inferred graph; threads and load are left for the caller.

@@ -16,7 +16,7 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
   double flops_per_thread = std::log1p(f.flops / threads);
   HostExecution host = host_execution(f);
   double busy_threads = host.tasks * host.parallel_efficiency;
-  return {std::log1p(f.flops),
+  std::vector<double> x = {std::log1p(f.flops),
           std::log1p(f.input_bytes),
           std::log1p(f.output_bytes),
           std::log1p(f.weight_bytes),
@@ -39,6 +39,9 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
           host.winograd ? 1.0 : 0.0,
           std::log1p(host.effective_flops / busy_threads),
           std::log1p(f.in_channels / std::max(1.0, f.groups))};
+  for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.producer == kind ? 1.0 : 0.0);
+  for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.consumer == kind ? 1.0 : 0.0);
+  return x;
 }
 
 const std::vector<std::string>& log_feature_names() {
@@ -49,7 +52,14 @@ const std::vector<std::string>& log_feature_names() {
       "log_intensity", "load_x_log_flops_per_thread",      "log_roofline_us",
       "log_host_tasks", "log_parallel_efficiency", "winograd", "log_effective_flops_per_busy_thread",
       "log_in_channels_per_group"};
-  return names;
+  static const std::vector<std::string> with_neighbours = [] {
+    std::vector<std::string> all = names;
+    const char* kinds[kNeighbourKinds] = {"none", "conv1x1", "conv3x3", "other_conv", "pool", "concat", "other"};
+    for (const char* side : {"producer_", "consumer_"})
+      for (const char* kind : kinds) all.push_back(std::string(side) + kind);
+    return all;
+  }();
+  return with_neighbours;
 }
 
 }  // namespace tandem

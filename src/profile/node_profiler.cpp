@@ -155,23 +155,46 @@ std::vector<double> NodeProfiler::time_cut_apart(const std::vector<std::vector<i
 
 ProfileRun NodeProfiler::measure(double load, const MeasureOptions& options) {
   BackgroundLoad background(load);
-  for (int i = 0; i < options.warmup; ++i) whole_->run_us();
   CpuLoadMeter meter;
-  std::vector<std::vector<double>> node_us(graph_.nodes.size());
-  std::vector<double> total_us;
-  std::vector<NodeTime> times;
-  Clock::time_point start = Clock::now();
-  while ((static_cast<int>(total_us.size()) < options.repeats || seconds_since(start) < options.min_seconds) &&
-         static_cast<int>(total_us.size()) < std::max(options.repeats, options.max_repeats)) {
-    times.clear();
-    whole_->run_us(&times);
-    for (const NodeTime& t : times) node_us.at(static_cast<size_t>(t.node)).push_back(t.microseconds);
-    total_us.push_back(whole_->run_us());
-  }
-  ProfileRun run = summarise(node_us, total_us, background.share());
-  if (options.isolated_runs > 0) record_cut_apart(run, options.isolated_runs);
+  warm_up(options.warmup);
+  double timed_seconds = 0;
+  while (!enough(options, timed_seconds)) timed_seconds += take_turn(0, 1, false);
+  ProfileRun run = finish(background.share(), options);
   run.load = load;
   run.measured_load = meter.busy_share().value_or(-1.0);
+  return run;
+}
+
+void NodeProfiler::warm_up(int runs) {
+  for (int i = 0; i < runs; ++i) whole_->run_us();
+}
+
+double NodeProfiler::take_turn(double seconds, int max_pairs, bool settle) {
+  if (settle) whole_->run_us();
+  Clock::time_point timed = Clock::now();
+  node_us_.resize(graph_.nodes.size());
+  std::vector<NodeTime> times;
+  for (int pair = 0; pair < std::max(1, max_pairs) && (pair == 0 || seconds_since(timed) < seconds); ++pair) {
+    times.clear();
+    whole_->run_us(&times);
+    for (const NodeTime& t : times) node_us_.at(static_cast<size_t>(t.node)).push_back(t.microseconds);
+    total_us_.push_back(whole_->run_us());
+  }
+  return seconds_since(timed);
+}
+
+bool NodeProfiler::enough(const MeasureOptions& options, double timed_seconds) const {
+  int pairs = timed_pairs();
+  if (pairs >= std::max(options.repeats, options.max_repeats)) return true;
+  return pairs >= options.repeats && timed_seconds >= options.min_seconds;
+}
+
+ProfileRun NodeProfiler::finish(double injected_share, const MeasureOptions& options) {
+  node_us_.resize(graph_.nodes.size());
+  ProfileRun run = summarise(node_us_, total_us_, injected_share);
+  node_us_.clear();
+  total_us_.clear();
+  if (options.isolated_runs > 0) record_cut_apart(run, options.isolated_runs);
   run.warmup = options.warmup;
   return run;
 }

@@ -31,9 +31,26 @@ class NodeProfiler {
   NodeProfiler(const NodeProfiler&) = delete;
   NodeProfiler& operator=(const NodeProfiler&) = delete;
 
-  // One run of the profile: `load` is the share of cores kept busy (0..1) meanwhile.
+  // One run of the profile, measured in one stretch: `load` is the share of cores
+  // kept busy (0..1) meanwhile.
   ProfileRun measure(double load, const MeasureOptions& options);
   const Graph& graph() const { return graph_; }
+
+  // The same measurement in steps, so that several profilers' timed runs can take
+  // turns (profile/interleaved.h); the caller keeps any background load running.
+  void warm_up(int runs);
+  // One untimed run when `settle` (caches back to this model after another ran), then
+  // timed run pairs (one with per-node times, one without) until `seconds` have passed
+  // or `max_pairs` were taken, at least one. Returns the seconds of the timed pairs.
+  double take_turn(double seconds, int max_pairs, bool settle);
+  int timed_pairs() const { return static_cast<int>(total_us_.size()); }
+  // True once the timed pairs meet `options` (repeats and max_repeats) given
+  // `timed_seconds` spent in take_turn so far.
+  bool enough(const MeasureOptions& options, double timed_seconds) const;
+  // The run from the timed pairs so far (and the cut-apart pass when options ask for
+  // it); `injected_share` is the load injected meanwhile (its feature); the caller
+  // sets the run's load and measured load. Clears the samples.
+  ProfileRun finish(double injected_share, const MeasureOptions& options);
 
  private:
   // Groups of nodes that run as one segment when the graph is cut at every node that
@@ -54,6 +71,8 @@ class NodeProfiler {
   Device& device_;
   int64_t batch_;
   std::unique_ptr<WholeRun> whole_;  // the prepared graph compiled as one segment
+  std::vector<std::vector<double>> node_us_;  // per graph node: µs of each timed pair
+  std::vector<double> total_us_;              // whole-run µs of each timed pair
 };
 
 // The op with its fused activation, input shapes and attributes, e.g.

@@ -16,7 +16,7 @@
 
 namespace tandem {
 
-constexpr int kProfileVersion = 1;
+constexpr int kProfileVersion = 2;
 
 // What identifies a device's speed: if any field changes, old measurements are stale.
 struct DeviceFingerprint {

@@ -30,7 +30,8 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"in_channels", &NodeFeatures::in_channels}, {"out_channels", &NodeFeatures::out_channels},
       {"spatial", &NodeFeatures::spatial},       {"groups", &NodeFeatures::groups},
       {"batch", &NodeFeatures::batch},           {"threads", &NodeFeatures::threads},
-      {"load", &NodeFeatures::load}};
+      {"load", &NodeFeatures::load},             {"producer", &NodeFeatures::producer},
+      {"consumer", &NodeFeatures::consumer}};
   return fields;
 }
 

@@ -14,6 +14,7 @@
 #include "plan/cost_table.h"
 #include "predict/predictor.h"
 #include "profile/fingerprint.h"
+#include "profile/interleaved.h"
 #include "profile/profile_cache.h"
 #include "tandem/error.h"
 
@@ -46,21 +47,34 @@ bool complete_links(Profile& profile, Device& device, const AutoOptions& options
   return true;
 }
 
-// Adds the model's run on the device when the cache lacks it; true if added. A model
-// the device cannot compile is left unmeasured (the cost table marks what it cannot run).
-bool complete_run(Profile& profile, Device& device, const Graph& loaded, const std::string& key,
-                  const AutoOptions& options) {
-  if (find_run(profile, key, device.name(), options.batch, options.load)) return false;
-  note("auto: profiling " + key + " on " + device.name() + " at batch " + std::to_string(options.batch));
-  try {
-    NodeProfiler profiler(loaded, key, device, options.batch);
-    put_run(profile, profiler.measure(options.load, options.measure));
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::Unsupported) throw;
-    note("auto: not profiled on " + device.name() + ": " + e.what());
-    return false;
-  }
-  return true;
+// Adds the model's runs the cache lacks, on all devices at once with their timed runs
+// taking turns (profile/interleaved.h), so that a phase of the machine does not
+// favour one device; returns how many were added. A model a device cannot compile is
+// left unmeasured there (the cost table marks what it cannot run).
+int complete_runs(Profile& profile, std::vector<std::unique_ptr<Device>>& devices, const Graph& loaded,
+                  const std::string& key, const AutoOptions& options) {
+  std::vector<Device*> missing;
+  for (auto& device : devices)
+    if (!find_run(profile, key, device->name(), options.batch, options.load)) missing.push_back(device.get());
+  std::vector<ProfilerMaker> makers;
+  for (Device* device : missing)
+    makers.push_back([&, device]() -> std::unique_ptr<NodeProfiler> {
+      note("auto: profiling " + key + " on " + device->name() + " at batch " + std::to_string(options.batch));
+      try {
+        return std::make_unique<NodeProfiler>(loaded, key, *device, options.batch);
+      } catch (const Error& e) {
+        if (e.kind() != ErrorKind::Unsupported) throw;
+        note("auto: not profiled on " + device->name() + ": " + e.what());
+        return nullptr;
+      }
+    });
+  int added = 0;
+  profile_interleaved(makers, options.load, options.measure, ProfilingTurns{},
+                      [&](size_t, ProfileRun run, double) {
+                        put_run(profile, std::move(run));
+                        ++added;
+                      });
+  return added;
 }
 
 // For each CPU device pinned to cores that another listed CPU device does not
@@ -125,8 +139,8 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
     std::string message = refresh_fingerprint(profile, fingerprint_of(*device));
     if (!message.empty()) note(message);
     result.links_measured += complete_links(profile, *device, options) ? 1 : 0;
-    result.runs_measured += complete_run(profile, *device, loaded, key, options) ? 1 : 0;
   }
+  result.runs_measured = complete_runs(profile, devices, loaded, key, options);
   if (result.runs_measured + result.links_measured > 0) write_profile(profile, path);
   result.co_run = co_run_slowdowns(prepared, devices, options);
   devices.clear();

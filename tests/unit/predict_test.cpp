@@ -13,12 +13,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "ir/prepare.h"
 #include "predict/accuracy.h"
 #include "predict/boundary_fit.h"
 #include "predict/boosted_trees.h"
 #include "predict/evaluate.h"
 #include "predict/host_execution.h"
 #include "predict/linear_model.h"
+#include "predict/log_features.h"
 #include "predict/op_model.h"
 #include "predict/predictor.h"
 #include "predict/roofline.h"
@@ -126,6 +128,30 @@ TEST(PredictorFeatures, HostExecutionFollowsTheCpuBackend) {
   pool.op = "MaxPool";
   EXPECT_FALSE(host_execution(pool).winograd);
   EXPECT_EQ(host_execution(pool).parallel_efficiency, 1);
+}
+
+TEST(PredictorFeatures, NeighboursAreTheProducerAndTheFirstConsumer) {
+  Graph g = load_model("resnet18");
+  prepare_graph(g, PrepareOptions{1, {}, true});
+  auto node = [&](const std::string& name) -> const Node& {
+    for (const Node& n : g.nodes)
+      if (n.name == name) return n;
+    throw std::runtime_error("no node " + name);
+  };
+  NodeFeatures stem = node_features(node("conv1"), g);  // 7x7 stride 2, from the graph input, into the max pool
+  EXPECT_EQ(stem.producer, static_cast<double>(Neighbour::None));
+  EXPECT_EQ(stem.consumer, static_cast<double>(Neighbour::Pool));
+  NodeFeatures first = node_features(node("layer1.0.conv1"), g);  // 3x3 from the max pool into a 3x3
+  EXPECT_EQ(first.producer, static_cast<double>(Neighbour::Pool));
+  EXPECT_EQ(first.consumer, static_cast<double>(Neighbour::Conv3x3));
+  NodeFeatures shortcut = node_features(node("layer2.0.downsample.0"), g);  // 1x1 stride 2
+  EXPECT_EQ(shortcut.consumer, static_cast<double>(Neighbour::Other));  // the residual add
+  NodeFeatures head = node_features(g.nodes.back(), g);
+  EXPECT_EQ(head.consumer, static_cast<double>(Neighbour::None)) << describe(g.nodes.back());
+  const std::vector<double> before = log_features(first, 100);
+  NodeFeatures from_concat = first;
+  from_concat.producer = static_cast<double>(Neighbour::Concat);
+  EXPECT_NE(log_features(from_concat, 100), before) << "the learned models see the neighbours";
 }
 
 TEST(PredictorOpModel, LearnedCorrectionStaysWithinTheTrainedRange) {

@@ -8,12 +8,14 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "backends/registry.h"
 #include "ir/prepare.h"
 #include "profile/cpu_load.h"
 #include "profile/fingerprint.h"
+#include "profile/interleaved.h"
 #include "profile/link_profiler.h"
 #include "profile/load_generator.h"
 #include "profile/node_profiler.h"
@@ -128,9 +130,9 @@ TEST(ProfileFile, RoundTripKeepsLinkSegments) {
 }
 
 // A profile written before the piecewise model: the fit is the single line.
-TEST(ProfileFile, ReadsSingleLineLinkFitsOfOlderFiles) {
+TEST(ProfileFile, ReadsSingleLineLinkFits) {
   std::string path = temp_path("single_line.json");
-  write_text(path, R"({"format": "tandem-profile", "version": 1,
+  write_text(path, R"({"format": "tandem-profile", "version": 2,
     "devices": {"cpu:1": {"kind": "host", "description": "Test CPU", "threads": 2, "tandem_version": "0.1.0"}},
     "runs": [],
     "links": [{"device": "cpu:1", "direction": "to_device",
@@ -155,7 +157,7 @@ TEST(ProfileFile, RejectsLinkSegmentsOutOfOrder) {
 TEST(ProfileFile, ClearErrorsForMissingCorruptForeignAndOtherVersions) {
   std::string path = temp_path("bad.json");
   expect_error(temp_path("does_not_exist.json"), ErrorKind::Io, "cannot read profile");
-  write_text(path, "{\"format\": \"tandem-profile\", \"version\": 1, \"devi");
+  write_text(path, "{\"format\": \"tandem-profile\", \"version\": 2, \"devi");
   expect_error(path, ErrorKind::InvalidInput, "not valid JSON");
   write_text(path, "{\"format\": \"something-else\"}");
   expect_error(path, ErrorKind::InvalidInput, "not a tandem profile");
@@ -163,9 +165,11 @@ TEST(ProfileFile, ClearErrorsForMissingCorruptForeignAndOtherVersions) {
   expect_error(path, ErrorKind::InvalidInput, "not a tandem profile");
   write_text(path, R"({"format": "tandem-profile", "version": 99, "devices": {}, "runs": [], "links": []})");
   expect_error(path, ErrorKind::InvalidInput, "version 99");
-  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [{"model": "x"}], "links": []})");
+  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": []})");
+  expect_error(path, ErrorKind::InvalidInput, "profile again");
+  write_text(path, R"({"format": "tandem-profile", "version": 2, "devices": {}, "runs": [{"model": "x"}], "links": []})");
   expect_error(path, ErrorKind::InvalidInput, "runs[0]: missing field 'device'");
-  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": 7})");
+  write_text(path, R"({"format": "tandem-profile", "version": 2, "devices": {}, "runs": [], "links": 7})");
   expect_error(path, ErrorKind::InvalidInput, "links: expected an array");
   Profile p = sample_profile();
   p.devices.erase("cpu");
@@ -354,6 +358,69 @@ TEST(NodeProfiler, SignaturesFollowShapesAndModelKeys) {
   EXPECT_EQ(model_key("lenet5"), "lenet5");
   EXPECT_EQ(model_key("/some/dir/my_net.onnx"), "my_net");
   EXPECT_GT(graph_flops(g2), graph_flops(g1));
+}
+
+// Two lenet5 configurations on cpu with short turns: `events` records when each
+// profiler is made and when each finishes.
+static std::vector<std::string> interleave_lenet5(int window, std::vector<int64_t> batches,
+                                           std::vector<ProfileRun>& runs) {
+  Graph loaded = load_model("lenet5");
+  auto cpu = create_device("cpu");
+  MeasureOptions measure;
+  measure.warmup = 1;
+  measure.repeats = 4;
+  measure.min_seconds = 0.02;
+  measure.isolated_runs = 0;
+  std::vector<std::string> events;
+  std::vector<ProfilerMaker> makers;
+  for (size_t i = 0; i < batches.size(); ++i)
+    makers.push_back([&, i]() -> std::unique_ptr<NodeProfiler> {
+      events.push_back("make " + std::to_string(i));
+      if (batches[i] < 1) return nullptr;
+      return std::make_unique<NodeProfiler>(loaded, "lenet5", *cpu, batches[i]);
+    });
+  ProfilingTurns turns;
+  turns.window = window;
+  turns.turns = 4;
+  profile_interleaved(makers, 0, measure, turns, [&](size_t config, ProfileRun run, double seconds) {
+    events.push_back("done " + std::to_string(config));
+    EXPECT_GT(seconds, 0);
+    runs.push_back(std::move(run));
+  });
+  return events;
+}
+
+TEST(InterleavedProfiling, MeasuresEveryConfigurationOnceAndTakesTurns) {
+  std::vector<ProfileRun> runs;
+  std::vector<std::string> events = interleave_lenet5(2, {1, 2}, runs);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0], "make 0");
+  EXPECT_EQ(events[1], "make 1") << "both are measured together";
+  ASSERT_EQ(runs.size(), 2u);
+  std::set<int64_t> batches;
+  for (const ProfileRun& run : runs) {
+    batches.insert(run.batch);
+    EXPECT_EQ(run.model, "lenet5");
+    EXPECT_EQ(run.load, 0);
+    EXPECT_GE(run.repeats, 4);
+    EXPECT_GT(run.total_us.median, 0);
+    for (const NodeSample& n : run.nodes) {
+      EXPECT_EQ(n.features.batch, run.batch) << n.name;
+      if (!n.fused) {
+        EXPECT_GT(n.us.median, 0) << n.name;
+      }
+    }
+  }
+  EXPECT_EQ(batches, (std::set<int64_t>{1, 2}));
+}
+
+TEST(InterleavedProfiling, AWindowOfOneMeasuresOneAfterAnotherAndSkipsNothingToMeasure) {
+  std::vector<ProfileRun> runs;
+  std::vector<std::string> events = interleave_lenet5(1, {1, 0, 2}, runs);
+  EXPECT_EQ(events, (std::vector<std::string>{"make 0", "done 0", "make 1", "make 2", "done 2"}));
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].batch, 1);
+  EXPECT_EQ(runs[1].batch, 2);
 }
 
 TEST(LinkProfiler, CpuDevicesOtherThanTheHostHaveAMemcpyLink) {

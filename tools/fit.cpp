@@ -75,10 +75,15 @@ void print_evaluation(const Evaluation& e, const Predictor& predictor) {
     rows.push_back(row);
   }
   print_table(rows);
-  fmt::print("\nby injected CPU load and by hold-out method:\n");
+  fmt::print("\nby injected CPU load, by model left out and by hold-out method:\n");
   rows = {{"device", "held out", "count", "within 10%", "within 20%", "MAPE"}};
   for (const auto& [key, accuracy] : accuracy_by_load(e)) {
     std::vector<std::string> row = {key.first, fmt::format("load {:.0f}%", key.second * 100)};
+    for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
+    rows.push_back(row);
+  }
+  for (const auto& [key, accuracy] : accuracy_by_model(e)) {
+    std::vector<std::string> row = {key.first, "model " + key.second};
     for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
     rows.push_back(row);
   }

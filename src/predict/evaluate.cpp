@@ -140,6 +140,11 @@ std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_op(const Eva
       e, method, [](const HeldOutPrediction& p) { return std::make_pair(p.device, p.op); });
 }
 
+std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_model(const Evaluation& e) {
+  return accuracy_by<std::pair<std::string, std::string>>(
+      e, "leave_model_out", [](const HeldOutPrediction& p) { return std::make_pair(p.device, p.source); });
+}
+
 std::map<std::pair<std::string, double>, Accuracy> accuracy_by_load(const Evaluation& e, const std::string& method) {
   return accuracy_by<std::pair<std::string, double>>(
       e, method, [](const HeldOutPrediction& p) { return std::make_pair(p.device, load_level(p.load)); });
@@ -157,6 +162,8 @@ nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen) {
     }
     devices[key.first]["ops"][key.second] = op;
   }
+  for (const auto& [key, accuracy] : accuracy_by_model(e))
+    devices[key.first]["models"][key.second] = accuracy_json(accuracy);
   for (const auto& [key, accuracy] : accuracy_by_load(e))
     devices[key.first]["loads"][fmt::format("{:g}", key.second)] = accuracy_json(accuracy);
   for (const char* method : {"leave_model_out", "shape_holdout"})

@@ -58,11 +58,14 @@ Evaluation evaluate(const Profile& profile, const EvaluationOptions& options = {
 // Summaries over the predictions of `method` ("" for all).
 std::map<std::string, Accuracy> accuracy_by_device(const Evaluation& e, const std::string& method = "");
 std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_op(const Evaluation& e, const std::string& method = "");
+// Per held-out model (the prediction's source), of leave_model_out.
+std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_model(const Evaluation& e);
 // Load levels rounded to 0.01.
 std::map<std::pair<std::string, double>, Accuracy> accuracy_by_load(const Evaluation& e, const std::string& method = "");
 
 // The JSON report: devices.<name>.{count, within_10pct, within_20pct, mape} pooled,
-// with .ops.<op> (and the chosen model kind when `chosen` is given), .loads.<level>
+// with .ops.<op> (and the chosen model kind when `chosen` is given), .models.<left-out
+// model>, .loads.<level>
 // .methods.<method>, .repeatability and .cross_model_repeatability; plus the floor, the skipped counts and the held-out models.
 nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen = nullptr);
 

@@ -88,6 +88,13 @@ class Eta {
   double min_seconds_;
 };
 
+// How many of the link's measured sizes its fit predicts within ±`share`.
+size_t sizes_within(const LinkProfile& link, double share) {
+  return static_cast<size_t>(std::count_if(link.samples.begin(), link.samples.end(), [&](const LinkSample& s) {
+    return s.us.median > 0 && std::abs(link.fit.time_us(s.bytes) / s.us.median - 1) <= share;
+  }));
+}
+
 class ProfileCommand {
  public:
   explicit ProfileCommand(ProfileArgs args) : args_(std::move(args)) {}
@@ -198,7 +205,7 @@ class ProfileCommand {
       }
     }
     if (pending.empty()) return;
-    if (args_.turns.window > 1)
+    if (args_.turns.window > 1 && pending.size() > 1)
       fmt::print(stderr, "measuring {} configuration(s), up to {} at a time, their timed runs taking turns\n",
                  pending.size(), std::min<size_t>(pending.size(), static_cast<size_t>(args_.turns.window)));
     for (double load : args_.loads) {
@@ -263,13 +270,14 @@ class ProfileCommand {
 
 void ProfileCommand::print_summary() const {
   std::vector<std::vector<std::string>> links = {
-      {"link", "direction", "sizes", "latency", "bandwidth", "max error", "mean error"}};
+      {"link", "direction", "sizes", "latency", "bandwidth", "max error", "mean error", "within 10%"}};
   for (const LinkProfile& l : profile_.links) {
     if (l.samples.empty()) continue;
     links.push_back({l.device, l.direction,
                      format_bytes(l.samples.front().bytes) + " .. " + format_bytes(l.samples.back().bytes),
                      format_us(l.fit.latency_us), fmt::format("{:.2f} GB/s", l.fit.bytes_per_us / 1e3),
-                     fmt::format("{:.1f}%", l.fit.max_rel_error * 100), fmt::format("{:.1f}%", l.fit.mean_rel_error * 100)});
+                     fmt::format("{:.1f}%", l.fit.max_rel_error * 100), fmt::format("{:.1f}%", l.fit.mean_rel_error * 100),
+                     fmt::format("{}/{}", sizes_within(l, 0.10), l.samples.size())});
   }
   if (links.size() > 1) {
     print_table(links);

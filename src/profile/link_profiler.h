@@ -19,8 +19,8 @@ struct LinkOptions {
   double min_bytes = 1024;
   double max_bytes = 64.0 * 1024 * 1024;
   double factor = 2;           // sizes min_bytes * factor^k up to max_bytes
-  int repeats = 11;            // timed samples per size
-  double sample_us = 200;      // a sample times a batch of copies lasting about this long
+  int repeats = 31;            // timed samples per size
+  double sample_us = 1000;     // a sample times a batch of copies lasting about this long
 };
 
 // Whether `device` has a link to profile: every device except the host itself ("cpu")

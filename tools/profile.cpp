@@ -134,6 +134,7 @@ class ProfileCommand {
       if (!(l >= 0 && l <= 100)) fail(ErrorKind::InvalidInput, fmt::format("--load is a percentage 0..100, got {}", l));
     if (args_.measure.repeats < 1 || args_.measure.warmup < 0 || args_.measure.min_seconds < 0)
       fail(ErrorKind::InvalidInput, "--repeats must be at least 1, --warmup and --min-seconds at least 0");
+    if (args_.turns.window < 1) fail(ErrorKind::InvalidInput, "--interleave must be at least 1 (1: one after another)");
   }
 
   void profile_device_links(Device& device) {

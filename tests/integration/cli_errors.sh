@@ -71,6 +71,9 @@ expect_success "sum of node times" "$tandem" predict lenet5 -p "$work/predictor.
 expect_error "invalid input" "$tandem" fit "$work/corrupt.onnx" -o "$work/p.json"
 expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --device cpu
 expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
+expect_error "interleave must be at least 1" "$tandem" profile lenet5 --interleave 0 -o "$work/bad.json"
+expect_success "taking turns" "$tandem" profile lenet5 --devices cpu:0,cpu:1 --batch 1,2 --repeats 3 --min-seconds 0.05 \
+  --interleave 4 -o "$work/turns.json"
 expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
 
 # plan: a placement over two cpu devices from that predictor, and its errors.

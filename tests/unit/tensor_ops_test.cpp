@@ -21,7 +21,7 @@ class OneNode {
  public:
   explicit OneNode(std::string op) {
     node_.op = std::move(op);
-    node_.name = "n";
+    node_.name.push_back('n');  // not = "n": GCC 12 warns there (-Wrestrict, a false positive)
   }
 
   OneNode& in(Tensor t) {

@@ -1,5 +1,6 @@
 // tandem CLI entry point: parses the subcommand and turns every tandem::Error into
-// a one-line message and exit code 1.
+// a one-line message and exit code 1; a usage error (unknown option, missing or
+// conflicting arguments) prints the parser's message and exits with code 2.
 #include <cstdio>
 
 #include "commands.h"
@@ -22,7 +23,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help is not an error
   } catch (const tandem::Error& e) {
     std::fprintf(stderr, "tandem: %s: %s\n", tandem::error_kind_name(e.kind()), e.what());
     return 1;

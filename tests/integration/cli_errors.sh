@@ -5,7 +5,8 @@
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 # Profiles and predictors: corrupt files, unknown devices and bad options are errors
 # too, and a small profile -> fit -> predict round trip works. `bench --compare`
-# rejects an unknown device and compares lenet5 on cpu:0, cpu:1 and auto.
+# rejects an unknown device and compares lenet5 on cpu:0, cpu:1 and auto. Usage errors
+# (an unknown option, a missing argument) exit with code 2 and the parser's message.
 set -u
 tandem="$1"
 work="$2"
@@ -22,6 +23,19 @@ expect_error() {  # expect_error PATTERN COMMAND...
     echo "ok: $* -> $out"
   else
     echo "FAIL: $* (exit $rc, wanted 1 and /$pattern/): $out"
+    failures=$((failures + 1))
+  fi
+}
+
+expect_usage_error() {  # expect_usage_error PATTERN COMMAND...: the parser's message, exit code 2
+  local pattern="$1"; shift
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  checks=$((checks + 1))
+  if [ "$rc" -eq 2 ] && grep -q -- "$pattern" <<<"$out"; then
+    echo "ok: $* -> $out"
+  else
+    echo "FAIL: $* (exit $rc, wanted 2 and /$pattern/): $out"
     failures=$((failures + 1))
   fi
 }
@@ -71,9 +85,11 @@ expect_success "sum of node times" "$tandem" predict lenet5 -p "$work/predictor.
 expect_error "invalid input" "$tandem" fit "$work/corrupt.onnx" -o "$work/p.json"
 expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --device cpu
 expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
+expect_usage_error "no-such-option" "$tandem" profile lenet5 --no-such-option -o "$work/bad.json"
+expect_usage_error "output is required" "$tandem" profile lenet5
 expect_error "interleave must be at least 1" "$tandem" profile lenet5 --interleave 0 -o "$work/bad.json"
 expect_success "taking turns" "$tandem" profile lenet5 --devices cpu:0,cpu:1 --batch 1,2 --repeats 3 --min-seconds 0.05 \
-  --interleave 4 -o "$work/turns.json"
+  --interleave 4 --force -o "$work/turns.json"
 expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
 
 # plan: a placement over two cpu devices from that predictor, and its errors.

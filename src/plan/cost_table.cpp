@@ -13,6 +13,7 @@
 #include "core/cores.h"
 #include "ops/op.h"
 #include "profile/node_profiler.h"
+#include "profile/profile_cache.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -115,7 +116,34 @@ double boundary_extra(const Graph& graph, size_t n, const Predictor& predictor, 
          value_or(options.calibration, device, 1.0);
 }
 
-// Predicted µs of every node on one device.
+// The profiled time of `node` on `device` when options hold it for this signature and
+// thread count, else nullptr.
+const MeasuredNode* measured_node(const CostOptions& options, const std::string& device, const Node& node,
+                                  const Graph& graph, int threads) {
+  auto on_device = options.measured.find(device);
+  if (on_device == options.measured.end()) return nullptr;
+  auto found = on_device->second.find(node.name);
+  if (found == on_device->second.end() || found->second.threads != threads ||
+      found->second.signature != node_signature(node, graph))
+    return nullptr;
+  return &found->second;
+}
+
+// µs of `node` with features `f` on `device`: measured when profiled (scaled by the
+// predicted effect of a different load), else predicted.
+double node_time(const Node& node, const Graph& graph, const NodeFeatures& f, const Predictor& predictor,
+                 const std::string& device, const CostOptions& options) {
+  double predicted = predictor.predict(f, device);
+  const MeasuredNode* measured = measured_node(options, device, node, graph, static_cast<int>(f.threads));
+  if (!measured) return predicted;
+  if (measured->load == f.load) return measured->us;
+  NodeFeatures as_measured = f;
+  as_measured.load = measured->load;
+  double base = predictor.predict(as_measured, device);
+  return base > 0 ? measured->us * predicted / base : measured->us;
+}
+
+// Predicted (or measured) µs of every node on one device.
 std::vector<double> device_column(const Graph& graph, const Predictor& predictor, const std::string& device,
                                   const CostOptions& options) {
   int threads = threads_for(predictor, device, options);
@@ -133,7 +161,7 @@ std::vector<double> device_column(const Graph& graph, const Predictor& predictor
       NodeFeatures f = node_features(node, graph);
       f.threads = threads;
       f.load = load;
-      column.push_back(predictor.predict(f, device) * scale);
+      column.push_back(node_time(node, graph, f, predictor, device, options) * scale);
     }
   }
   return column;
@@ -166,6 +194,20 @@ Link predicted_link(const Predictor& predictor, const std::string& device, const
   return link_of(predictor.copy_model(device, direction));
 }
 
+MeasuredTimes measured_times(const Profile& profile, const std::string& model, int64_t batch, double load,
+                             const std::vector<std::string>& devices) {
+  MeasuredTimes measured;
+  for (const std::string& device : devices) {
+    const ProfileRun* run = find_run(profile, model, device, batch, load);
+    if (!run) continue;
+    std::map<std::string, MeasuredNode>& nodes = measured[device];
+    for (const NodeSample& n : run->nodes)
+      if (!n.fused && n.us.median > 0)
+        nodes[n.name] = {n.signature, n.us.median, n.features.load, static_cast<int>(n.features.threads)};
+  }
+  return measured;
+}
+
 CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::vector<std::string>& devices,
                      const CostOptions& options) {
   check_devices(devices);
@@ -178,6 +220,7 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
     costs.copies_on_compute.push_back(is_host_device_name(d));
   }
   costs.source = options.predictor_path.empty() ? "predictor" : "predictor " + options.predictor_path;
+  if (!options.measured.empty()) costs.source += ", with the profiled nodes' measured times";
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   costs.boundary_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   for (size_t d = 0; d < devices.size(); ++d) {

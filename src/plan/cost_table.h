@@ -1,5 +1,6 @@
 // The planner's costs from a latency predictor (predict/predictor.h): every node's
-// predicted time on every device of a prepared graph, 0 for nodes that cost nothing
+// predicted time on every device of a prepared graph (or its measured time, where the
+// profile holds this very node, measured at the same thread count), 0 for nodes that cost nothing
 // (pure views, and nodes the device fused into the node before when profiled),
 // kUnsupported where a device's backend cannot run the node; and each device's copy
 // links to and from host memory as latency + bytes/bandwidth.
@@ -10,8 +11,26 @@
 
 #include "plan/plan.h"
 #include "predict/predictor.h"
+#include "profile/profile.h"
 
 namespace tandem {
+
+// A node's in-graph median as profiled: used instead of its prediction while its
+// signature still matches and the device runs with the thread count it was measured
+// with. A load other than the measured one scales it by the predictor's load response.
+struct MeasuredNode {
+  std::string signature;
+  double us = 0;
+  double load = 0;  // injected load it was measured under, 0..1
+  int threads = 0;
+};
+// Per device, per node name.
+using MeasuredTimes = std::map<std::string, std::map<std::string, MeasuredNode>>;
+
+// The costed (non-fused) nodes of `model`'s runs at `batch` and `load` on `devices`
+// that `profile` holds; devices without such a run are left out.
+MeasuredTimes measured_times(const Profile& profile, const std::string& model, int64_t batch, double load,
+                             const std::vector<std::string>& devices);
 
 struct CostOptions {
   int threads = 0;             // CPU threads the devices run with; 0: as profiled
@@ -23,6 +42,7 @@ struct CostOptions {
   std::map<std::string, double> device_load;   // per device, instead of `load` (e.g. the load on its own cores)
   std::map<std::string, double> calibration;   // per device, multiplies its predicted node times (measured drift)
   std::map<std::string, double> co_run;        // per device, CostTable::co_run_slowdown (measured; default 1)
+  MeasuredTimes measured;                      // profiled nodes: their times instead of predictions
 };
 
 // `graph` is prepared (shapes inferred, passes run) at the batch size to plan for.

@@ -151,6 +151,8 @@ AutoPlan plan_auto(const Graph& loaded, const Graph& prepared, const std::string
   cost_options.co_run = result.co_run;
   cost_options.load = options.load;
   cost_options.predictor_path = result.predictor_source;
+  cost_options.measured = measured_times(profile, key, options.batch, options.load, result.devices);
+  result.measured = cost_options.measured;
   result.predictor = std::make_shared<const Predictor>(Predictor::fit(profile));
   result.costs = cost_table(prepared, *result.predictor, result.devices, cost_options);
   result.plan = place_layers(prepared, result.costs, options.place);

@@ -46,6 +46,7 @@ struct AutoPlan {
   int links_measured = 0;            // devices whose links were added to the cache
   PlanCheck check;                   // the measured check, and which contender was kept
   std::map<std::string, double> co_run;  // measured co-run slowdowns of pinned host devices (profile/co_run.h)
+  MeasuredTimes measured;                // the model's profiled node times, which the costs use (cost_table.h)
 };
 
 // $TANDEM_CACHE when set, else ~/.cache/tandem/profile.json (./tandem-profile.json

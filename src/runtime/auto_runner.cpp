@@ -159,6 +159,7 @@ void AutoRunner::replan() {
   cost_options.cores = options_.device.cores;
   cost_options.co_run = planned_.co_run;
   cost_options.predictor_path = planned_.predictor_source;
+  cost_options.measured = planned_.measured;
   cost_options.device_load = load_;
   std::map<std::string, double> old_sums = device_sums(cost_table(graph_, *planned_.predictor, planned_.devices, cost_options));
   cost_options.device_load = measured_loads();

@@ -299,6 +299,39 @@ TEST(CostTable, FromPredictorViewsAndFusedNodesAreFree) {
   EXPECT_THROW(cost_table(g, predictor, {"cpu", "cpu"}), Error);
 }
 
+TEST(CostTable, ProfiledNodesCostTheirMeasuredTimes) {
+  const Graph& g = lenet();
+  Predictor predictor = Predictor::fit(lenet_profile(g));
+  Profile measured = lenet_profile(g);
+  size_t conv = 0;
+  while (g.nodes[conv].op != "Conv") ++conv;
+  measured.runs[0].nodes[conv].us = {5000, 5000, 5000};
+  CostOptions options;
+  options.measured = measured_times(measured, "lenet5", 1, 0, {"cpu", "cuda:7"});
+  ASSERT_EQ(options.measured.size(), 1u) << "cuda:7 has no run";
+  for (const auto& [name, node] : options.measured.at("cpu")) EXPECT_NE(name.find("pool"), 0u) << "fused: left out";
+  CostTable costs = cost_table(g, predictor, {"cpu", "cuda:7"}, options);
+  EXPECT_EQ(costs.node_us[conv][0], 5000);
+  EXPECT_LT(costs.node_us[conv][1], 5000) << "predicted where nothing was measured";
+  EXPECT_NE(costs.source.find("measured"), std::string::npos);
+
+  options.load = 0.5;  // measured at load 0: scaled by the predictor's load response
+  NodeFeatures f = node_features(g.nodes[conv], g);
+  f.threads = 2;
+  double at_zero = predictor.predict(f, "cpu");
+  f.load = 0.5;
+  double at_half = predictor.predict(f, "cpu");
+  EXPECT_NEAR(cost_table(g, predictor, {"cpu"}, options).node_us[conv][0], 5000 * at_half / at_zero, 1e-6);
+
+  options.load = 0;
+  options.threads = 1;  // measured with 2 threads
+  EXPECT_NE(cost_table(g, predictor, {"cpu"}, options).node_us[conv][0], 5000);
+  options.threads = 0;
+  options.measured["cpu"][g.nodes[conv].name].signature = "Conv (9, 9)";
+  EXPECT_NE(cost_table(g, predictor, {"cpu"}, options).node_us[conv][0], 5000) << "another shape: predicted";
+  EXPECT_TRUE(measured_times(measured, "lenet5", 2, 0, {"cpu"}).empty()) << "no run at batch 2";
+}
+
 TEST(Explain, NamesDevicesTimesAndCopies) {
   const Graph& g = lenet();
   CostTable costs = two_device_costs(g);

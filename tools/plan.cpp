@@ -20,13 +20,14 @@
 #include "plan/place.h"
 #include "plan/plan_file.h"
 #include "plan/plan_svg.h"
+#include "profile/node_profiler.h"
 
 namespace tandem::cli {
 
 namespace {
 
 struct PlanArgs {
-  std::string model, predictor, strategy = "auto", output, svg;
+  std::string model, predictor, profile, strategy = "auto", output, svg;
   std::vector<std::string> devices{"cpu"};
   std::vector<int64_t> batches{1};
   double load_percent = 0;
@@ -64,7 +65,9 @@ void note_unprofiled_devices(const PlanArgs& args, const Predictor& predictor) {
       fmt::print(stderr, "note: {} has no measurements of {}; its times are conservative defaults\n", args.predictor, d);
 }
 
-BatchPlan plan_batch(const PlanArgs& args, const Graph& loaded, const Predictor& predictor, int64_t batch) {
+// `profile` (may be empty) holds measured node times to use instead of predictions.
+BatchPlan plan_batch(const PlanArgs& args, const Graph& loaded, const Predictor& predictor, const Profile& profile,
+                     int64_t batch) {
   BatchPlan b{loaded, {}, {}};
   prepare_graph(b.graph, PrepareOptions{batch, {}, true});
   CostOptions cost_options;
@@ -72,6 +75,7 @@ BatchPlan plan_batch(const PlanArgs& args, const Graph& loaded, const Predictor&
   cost_options.load = args.load_percent / 100;
   cost_options.predictor_path = args.predictor;
   cost_options.cores = pinned_cores(args.cores, args.devices);
+  cost_options.measured = measured_times(profile, model_key(args.model), batch, cost_options.load, args.devices);
   b.costs = cost_table(b.graph, predictor, args.devices, cost_options);
   PlaceOptions options;
   options.strategy = args.strategy;
@@ -162,9 +166,10 @@ void print_explanation(const std::vector<BatchPlan>& plans) {
 void run(PlanArgs& args) {
   check_args(args);
   Predictor predictor = Predictor::load(args.predictor);
+  Profile profile = args.profile.empty() ? Profile{} : read_profile(args.profile);
   Graph loaded = load_model(args.model);
   std::vector<BatchPlan> plans;
-  for (int64_t batch : args.batches) plans.push_back(plan_batch(args, loaded, predictor, batch));
+  for (int64_t batch : args.batches) plans.push_back(plan_batch(args, loaded, predictor, profile, batch));
   check_same_nodes(plans);
   note_unprofiled_devices(args, predictor);
   for (const BatchPlan& b : plans) print_summary(b);
@@ -181,6 +186,8 @@ void add_plan_command(CLI::App& app) {
   cmd->add_option("--devices", args.devices, "Devices, comma-separated (default cpu), e.g. cpu,cuda or cpu:0,cpu:1")
       ->delimiter(',');
   cmd->add_option("-p,--predictor", args.predictor, "Predictor file from tandem fit")->required();
+  cmd->add_option("--profile", args.profile,
+                  "Profile whose measured node times of this model replace predictions (same batch, load and threads)");
   cmd->add_option("--batch", args.batches, "Batch sizes, comma-separated (default 1); several give a plan table")
       ->delimiter(',');
   cmd->add_option("--load", args.load_percent, "Extra CPU load to plan for, in % of the cores (default 0)");

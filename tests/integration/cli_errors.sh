@@ -98,6 +98,11 @@ expect_success "predicted end to end" "$tandem" plan lenet5 --devices cpu:0,cpu:
 expect_success '"format": "tandem-plan"' cat "$work/plan.json"
 expect_success "plan table (2 batch sizes)" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
   --batch 1,2 -o "$work/plans.json" --explain
+expect_success "plan written" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
+  --profile "$work/turns.json" -o "$work/plan_measured.json"
+expect_success "profiled nodes' measured times" cat "$work/plan_measured.json"
+expect_error "cannot read profile" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \
+  --profile "$work/no_such_profile.json"
 expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plan.json" --output "$work/planned.npy"
 expect_success "latency with plan" "$tandem" run lenet5 --plan "$work/plans.json" --batch 2
 expect_error "invalid input" "$tandem" run lenet5 --plan "$work/corrupt.onnx"

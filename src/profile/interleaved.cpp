@@ -48,8 +48,8 @@ void profile_interleaved(const std::vector<ProfilerMaker>& configs, double load,
     for (size_t k = 0; k < measuring.size();) {
       Measuring& m = measuring[k];
       Clock::time_point start = Clock::now();
-      m.timed_seconds +=
-          m.profiler->take_turn(turn_seconds, most_pairs - m.profiler->timed_pairs(), measuring.size() > 1);
+      bool settle = measuring.size() > 1 && m.profiler->last_run_us() < turns.settle_below_us;
+      m.timed_seconds += m.profiler->take_turn(turn_seconds, most_pairs - m.profiler->timed_pairs(), settle);
       if (!m.profiler->enough(measure, m.timed_seconds)) {
         m.spent_seconds += seconds_since(start);
         ++k;

@@ -16,6 +16,9 @@ namespace tandem {
 struct ProfilingTurns {
   int window = 16;  // configurations measured together at most; 1: one after another
   int turns = 10;   // each one's min_seconds of timed runs is spread over this many turns
+  // A turn starts with an untimed run only for models faster than this: a longer run
+  // streams more data than the caches hold, so the model before leaves nothing to undo.
+  double settle_below_us = 50000;
 };
 
 // Makes a configuration's profiler (compiling its model) when it enters the window, so
@@ -27,7 +30,8 @@ using ProfileDone = std::function<void(size_t config, ProfileRun run, double sec
 
 // Measures every configuration at injected `load` (share of the cores, 0..1), in the
 // order given as the window frees up. Each is warmed up once when it enters; a turn
-// begins with an untimed run when others ran since its last turn.
+// begins with an untimed run when others ran since its last turn and the model runs
+// faster than turns.settle_below_us.
 void profile_interleaved(const std::vector<ProfilerMaker>& configs, double load, const MeasureOptions& measure,
                          const ProfilingTurns& turns, const ProfileDone& done);
 

@@ -44,6 +44,8 @@ class NodeProfiler {
   // or `max_pairs` were taken, at least one. Returns the seconds of the timed pairs.
   double take_turn(double seconds, int max_pairs, bool settle);
   int timed_pairs() const { return static_cast<int>(total_us_.size()); }
+  // The last timed whole run's µs (0 before any).
+  double last_run_us() const { return total_us_.empty() ? 0.0 : total_us_.back(); }
   // True once the timed pairs meet `options` (repeats and max_repeats) given
   // `timed_seconds` spent in take_turn so far.
   bool enough(const MeasureOptions& options, double timed_seconds) const;

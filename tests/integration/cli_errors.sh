@@ -14,31 +14,21 @@ mkdir -p "$work"
 failures=0
 checks=0
 
-expect_error() {  # expect_error PATTERN COMMAND...
-  local pattern="$1"; shift
+expect_exit() {  # expect_exit CODE PATTERN COMMAND...: fails unless it exits with CODE and prints PATTERN
+  local code="$1" pattern="$2"; shift 2
   local out rc
   out=$("$@" 2>&1); rc=$?
   checks=$((checks + 1))
-  if [ "$rc" -eq 1 ] && grep -q -- "$pattern" <<<"$out"; then
+  if [ "$rc" -eq "$code" ] && grep -q -- "$pattern" <<<"$out"; then
     echo "ok: $* -> $out"
   else
-    echo "FAIL: $* (exit $rc, wanted 1 and /$pattern/): $out"
+    echo "FAIL: $* (exit $rc, wanted $code and /$pattern/): $out"
     failures=$((failures + 1))
   fi
 }
 
-expect_usage_error() {  # expect_usage_error PATTERN COMMAND...: the parser's message, exit code 2
-  local pattern="$1"; shift
-  local out rc
-  out=$("$@" 2>&1); rc=$?
-  checks=$((checks + 1))
-  if [ "$rc" -eq 2 ] && grep -q -- "$pattern" <<<"$out"; then
-    echo "ok: $* -> $out"
-  else
-    echo "FAIL: $* (exit $rc, wanted 2 and /$pattern/): $out"
-    failures=$((failures + 1))
-  fi
-}
+expect_error() { expect_exit 1 "$@"; }        # expect_error PATTERN COMMAND...
+expect_usage_error() { expect_exit 2 "$@"; }  # the parser's message for a usage error
 
 expect_success() {  # expect_success PATTERN COMMAND...
   local pattern="$1"; shift

@@ -7,6 +7,7 @@
 // synthetic layers to it, `tandem fit` trains predictors from it.
 #pragma once
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,6 +106,9 @@ struct Profile {
 // Throws Error(Io) when unreadable, Error(InvalidInput) when not a tandem profile or
 // of another version, naming the file and the problem.
 Profile read_profile(const std::string& path);
+// The format version of the tandem profile at `path`; nullopt when the file cannot be
+// read or is not a tandem profile.
+std::optional<int64_t> profile_format_version(const std::string& path);
 void write_profile(const Profile& profile, const std::string& path);
 
 // Piecewise fit (link_fit.cpp): up to kMaxLinkSegments regimes of consecutive sizes,

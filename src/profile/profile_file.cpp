@@ -220,12 +220,33 @@ class Reader {
 
 }  // namespace
 
-Profile read_profile(const std::string& path) {
+namespace {
+
+// The file's JSON; discarded when it is not JSON. Throws Error(Io) when unreadable.
+json parsed_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(ErrorKind::Io, "cannot read profile '" + path + "'");
   std::stringstream text;
   text << in.rdbuf();
-  json root = json::parse(text.str(), nullptr, false);
+  return json::parse(text.str(), nullptr, false);
+}
+
+}  // namespace
+
+std::optional<int64_t> profile_format_version(const std::string& path) {
+  try {
+    json root = parsed_file(path);
+    if (!root.is_object() || root.value("format", json()) != kFormat || !root.contains("version") ||
+        !root["version"].is_number_integer())
+      return std::nullopt;
+    return root["version"].get<int64_t>();
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+Profile read_profile(const std::string& path) {
+  json root = parsed_file(path);
   if (root.is_discarded()) fail(ErrorKind::InvalidInput, "profile '" + path + "' is not valid JSON (corrupt or truncated)");
   return Reader(path).profile(root);
 }

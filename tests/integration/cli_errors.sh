@@ -75,6 +75,8 @@ expect_success "sum of node times" "$tandem" predict lenet5 -p "$work/predictor.
 expect_error "invalid input" "$tandem" fit "$work/corrupt.onnx" -o "$work/p.json"
 expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --device cpu
 expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
+echo '{"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": []}' > "$work/old.json"
+expect_success "older tandem" "$tandem" profile lenet5 --repeats 3 --min-seconds 0.05 -o "$work/old.json"
 expect_usage_error "no-such-option" "$tandem" profile lenet5 --no-such-option -o "$work/bad.json"
 expect_usage_error "output is required" "$tandem" profile lenet5
 expect_error "interleave must be at least 1" "$tandem" profile lenet5 --interleave 0 -o "$work/bad.json"

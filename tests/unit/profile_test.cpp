@@ -484,6 +484,22 @@ TEST(ProfileCache, OpensMissingFilesEmptyAndCorruptOnesOnlyWhenStartingOver) {
   std::filesystem::remove(path);
 }
 
+TEST(ProfileCache, AnOlderFormatIsAStaleCacheANewerOneAnError) {
+  std::vector<std::string> notes;
+  std::string path = temp_path("old_format.json");
+  write_text(path, R"({"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": []})");
+  EXPECT_EQ(profile_format_version(path), 1);
+  EXPECT_TRUE(open_profile_cache(path, false, notes).runs.empty());
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("older tandem"), std::string::npos) << notes[0];
+  write_text(path, R"({"format": "tandem-profile", "version": 99, "devices": {}, "runs": [], "links": []})");
+  EXPECT_THROW(open_profile_cache(path, false, notes), Error) << "a newer tandem's profile is not thrown away";
+  write_text(path, "not json");
+  EXPECT_FALSE(profile_format_version(path).has_value());
+  EXPECT_FALSE(profile_format_version(temp_path("absent.json")).has_value());
+  std::filesystem::remove(path);
+}
+
 TEST(Fingerprint, DescribesTheCreatedDevice) {
   auto cpu = create_device("cpu:1", DeviceOptions{1});
   DeviceFingerprint fp = fingerprint_of(*cpu);

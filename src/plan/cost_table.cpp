@@ -116,27 +116,25 @@ double boundary_extra(const Graph& graph, size_t n, const Predictor& predictor, 
          value_or(options.calibration, device, 1.0);
 }
 
-// The profiled time of `node` on `device` when options hold it for this signature and
-// thread count, else nullptr.
-const MeasuredNode* measured_node(const CostOptions& options, const std::string& device, const Node& node,
-                                  const Graph& graph, int threads) {
+// The profiled time of node `name` with `signature` on `device` when options hold it
+// for this signature and thread count, else nullptr.
+const MeasuredNode* measured_node(const CostOptions& options, const std::string& device, const std::string& name,
+                                  const std::string& signature, int threads) {
   auto on_device = options.measured.find(device);
   if (on_device == options.measured.end()) return nullptr;
-  auto found = on_device->second.find(node.name);
-  if (found == on_device->second.end() || found->second.threads != threads ||
-      found->second.signature != node_signature(node, graph))
+  auto found = on_device->second.find(name);
+  if (found == on_device->second.end() || found->second.threads != threads || found->second.signature != signature)
     return nullptr;
   return &found->second;
 }
 
-// µs of `node` with features `f` on `device`: measured when profiled (scaled by the
+// µs of a node with features `f` on `device`: `measured` when profiled (scaled by the
 // predicted effect of a different load), else predicted.
-double node_time(const Node& node, const Graph& graph, const NodeFeatures& f, const Predictor& predictor,
-                 const std::string& device, const CostOptions& options) {
+double node_time(const NodeFeatures& f, const MeasuredNode* measured, const Predictor& predictor,
+                 const std::string& device) {
+  if (measured && measured->load == f.load) return measured->us;
   double predicted = predictor.predict(f, device);
-  const MeasuredNode* measured = measured_node(options, device, node, graph, static_cast<int>(f.threads));
   if (!measured) return predicted;
-  if (measured->load == f.load) return measured->us;
   NodeFeatures as_measured = f;
   as_measured.load = measured->load;
   double base = predictor.predict(as_measured, device);
@@ -155,13 +153,17 @@ std::vector<double> device_column(const Graph& graph, const Predictor& predictor
     bool supported = backend ? backend->supports(node, graph) : find_op(node.op) != nullptr;
     if (!supported) {
       column.push_back(kUnsupported);
-    } else if (is_pure_view(node.op) || predictor.fused(device, node_signature(node, graph))) {
+      continue;
+    }
+    std::string signature = is_pure_view(node.op) ? std::string() : node_signature(node, graph);
+    if (is_pure_view(node.op) || predictor.fused(device, signature)) {
       column.push_back(0);
     } else {
       NodeFeatures f = node_features(node, graph);
       f.threads = threads;
       f.load = load;
-      column.push_back(node_time(node, graph, f, predictor, device, options) * scale);
+      const MeasuredNode* measured = measured_node(options, device, node.name, signature, threads);
+      column.push_back(node_time(f, measured, predictor, device) * scale);
     }
   }
   return column;

@@ -2,18 +2,14 @@
 #include "profile/interleaved.h"
 
 #include <algorithm>
-#include <chrono>
 
+#include "core/clock.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
 
 namespace tandem {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 struct Measuring {
   size_t config = 0;

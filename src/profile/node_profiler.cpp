@@ -2,12 +2,12 @@
 #include "profile/node_profiler.h"
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "core/clock.h"
 #include "ir/prepare.h"
 #include "ir/zoo/zoo.h"
 #include "ops/op.h"
@@ -20,10 +20,6 @@
 namespace tandem {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
 std::string attribute_text(const AttributeValue& value) {
   std::ostringstream out;

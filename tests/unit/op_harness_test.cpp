@@ -505,6 +505,17 @@ void add_graph_cases() {
     y = b.node("Gemm", {y, b.weights("fc", {10, 128}, 0.2f), b.weights("fb", {10})}, attrs({{"transB", int64_t{1}}}));
     b.output(b.node("Softmax", {y}));
   });
+  // Channel counts off the 8-lane vectors: pools over channels-last inputs (AVX-512
+  // convs) combine a partial vector at each position.
+  add("Graph_conv_odd_channels_pools", [](GraphBuilder& b) {
+    Attributes same = attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}});
+    int y = b.node("Conv", {b.input("x", {2, 5, 13, 13}), b.weights("w1", {20, 5, 3, 3})}, same);
+    y = b.node("MaxPool", {y}, attrs({{"kernel_shape", I{3, 3}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}));
+    y = b.node("Conv", {y, b.weights("w2", {12, 20, 3, 3}, 0.3f)}, same);
+    y = b.node("AveragePool", {y}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
+    y = b.node("Flatten", {b.node("GlobalAveragePool", {y})}, attrs({{"axis", int64_t{1}}}));
+    b.output(b.node("Gemm", {y, b.weights("fc", {6, 12}, 0.3f)}, attrs({{"transB", int64_t{1}}})));
+  });
   add("Graph_blocked_value_is_also_output", [](GraphBuilder& b) {
     int y = b.node("Conv", {b.input("x", {1, 8, 7, 7}), b.weights("w", {16, 8, 3, 3})});
     b.output(y);

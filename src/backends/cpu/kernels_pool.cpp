@@ -1,8 +1,10 @@
 // Pooling (MaxPool without Indices, AveragePool, GlobalAveragePool, GlobalMaxPool)
-// over tensors blocked by 8 channels, the layout convolutions produce: each output
-// position combines whole 8-channel vectors of its window's taps. Measured 3-5x
+// in the layout convolutions produce: blocked by 8 channels (oneDNN's AVX2 kernels)
+// or channels last (its AVX-512 brgconv kernels). Both store, for each block and
+// position, a vector of `lanes` channels (8, or all C), so each output position
+// combines whole vectors of its window's taps, 8 lanes at a time. Measured 3-5x
 // faster than oneDNN 2.6's jit:avx2 pooling on the project's AVX2 test machine.
-// Plain inputs are reordered to the blocked layout first. Windows follow ONNX: pads,
+// Other inputs are reordered to the blocked layout first. Windows follow ONNX: pads,
 // dilations, ceil_mode; AveragePool divides by the taps inside the input
 // (count_include_pad 0) or inside the padded input (1), as the reference does.
 #include <cstring>
@@ -20,7 +22,7 @@ namespace tandem::cpu {
 
 namespace {
 
-constexpr int64_t kBlock = 8;
+constexpr int64_t kVector = 8;  // floats in one AVX2 vector
 
 enum class PoolKind { Max, AverageExcludingPad, AverageIncludingPad };
 
@@ -33,7 +35,8 @@ struct AxisTaps {
 struct PoolPlan {
   PoolKind kind = PoolKind::Max;
   Window3d w;
-  int64_t blocks = 0;                 // N * ceil(C / 8)
+  int64_t lanes = kVector;            // channels stored together at one position: 8 or C
+  int64_t blocks = 0;                 // N * ceil(C / lanes)
   std::vector<AxisTaps> taps[3];      // per axis, per output index
 };
 
@@ -52,7 +55,7 @@ std::vector<AxisTaps> axis_taps(const Window3d& w, size_t d) {
   return all;
 }
 
-// The taps of one output position: a regular 3-D grid of 8-float vectors from
+// The taps of one output position: a regular 3-D grid of lane vectors from
 // `base`, counts[a] taps along axis a, steps[a] floats apart.
 struct Taps {
   const float* base = nullptr;
@@ -78,11 +81,12 @@ inline RowTaps row_taps(const PoolPlan& p, const float* x, float* y, int64_t row
   RowTaps r;
   r.taps.counts[0] = td.last - td.first;
   r.taps.counts[1] = th.last - th.first;
-  r.taps.steps[0] = w.dilations[0] * w.input[1] * w.input[2] * kBlock;
-  r.taps.steps[1] = w.dilations[1] * w.input[2] * kBlock;
-  r.taps.steps[2] = w.dilations[2] * kBlock;
-  r.row_base = x + block * w.input_elements() * kBlock + (id * w.input[1] + ih) * w.input[2] * kBlock;
-  r.out = y + row * w.output[2] * kBlock;
+  const int64_t lanes = p.lanes;
+  r.taps.steps[0] = w.dilations[0] * w.input[1] * w.input[2] * lanes;
+  r.taps.steps[1] = w.dilations[1] * w.input[2] * lanes;
+  r.taps.steps[2] = w.dilations[2] * lanes;
+  r.row_base = x + block * w.input_elements() * lanes + (id * w.input[1] + ih) * w.input[2] * lanes;
+  r.out = y + row * w.output[2] * lanes;
   r.padded = td.padded * th.padded;
   return r;
 }
@@ -91,29 +95,35 @@ inline RowTaps row_taps(const PoolPlan& p, const float* x, float* y, int64_t row
 inline float point_at(const PoolPlan& p, RowTaps& r, int64_t ow) {
   const Window3d& w = p.w;
   const AxisTaps& tw = p.taps[2][static_cast<size_t>(ow)];
-  r.taps.base = r.row_base + (ow * w.strides[2] + tw.first * w.dilations[2] - w.pads_begin[2]) * kBlock;
+  r.taps.base = r.row_base + (ow * w.strides[2] + tw.first * w.dilations[2] - w.pads_begin[2]) * p.lanes;
   r.taps.counts[2] = tw.last - tw.first;
   int64_t count = p.kind == PoolKind::AverageIncludingPad ? r.padded * tw.padded
                                                           : r.taps.counts[0] * r.taps.counts[1] * r.taps.counts[2];
   return count > 0 ? 1.0f / static_cast<float>(count) : 0.0f;
 }
 
-// One output row, 8 lanes at a time in plain C++ (the fallback without AVX2).
+// Lanes [lane, lane + count) of one output position, count <= 8, in plain C++.
+template <PoolKind kKind>
+void combine_lanes_generic(const Taps& t, int64_t lane, int64_t count, float scale, float* out) {
+  float acc[kVector];
+  for (int64_t i = 0; i < count; ++i) acc[i] = kKind == PoolKind::Max ? std::numeric_limits<float>::lowest() : 0.0f;
+  for (int64_t d = 0; d < t.counts[0]; ++d)
+    for (int64_t h = 0; h < t.counts[1]; ++h)
+      for (int64_t k = 0; k < t.counts[2]; ++k) {
+        const float* v = t.base + d * t.steps[0] + h * t.steps[1] + k * t.steps[2] + lane;
+        for (int64_t i = 0; i < count; ++i) acc[i] = kKind == PoolKind::Max ? std::max(acc[i], v[i]) : acc[i] + v[i];
+      }
+  for (int64_t i = 0; i < count; ++i) out[lane + i] = kKind == PoolKind::Max ? acc[i] : acc[i] * scale;
+}
+
+// One output row in plain C++ (the fallback without AVX2).
 template <PoolKind kKind>
 void pool_row_generic(const PoolPlan& p, const float* x, float* y, int64_t row) {
   RowTaps r = row_taps(p, x, y, row);
   for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
     float scale = point_at(p, r, ow);
-    const Taps& t = r.taps;
-    float acc[kBlock];
-    for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::numeric_limits<float>::lowest() : 0.0f;
-    for (int64_t d = 0; d < t.counts[0]; ++d)
-      for (int64_t h = 0; h < t.counts[1]; ++h)
-        for (int64_t k = 0; k < t.counts[2]; ++k) {
-          const float* v = t.base + d * t.steps[0] + h * t.steps[1] + k * t.steps[2];
-          for (int64_t i = 0; i < kBlock; ++i) acc[i] = kKind == PoolKind::Max ? std::max(acc[i], v[i]) : acc[i] + v[i];
-        }
-    for (int64_t i = 0; i < kBlock; ++i) r.out[ow * kBlock + i] = kKind == PoolKind::Max ? acc[i] : acc[i] * scale;
+    for (int64_t lane = 0; lane < p.lanes; lane += kVector)
+      combine_lanes_generic<kKind>(r.taps, lane, std::min(kVector, p.lanes - lane), scale, r.out + ow * p.lanes);
   }
 }
 
@@ -123,15 +133,15 @@ __attribute__((target("avx2"))) inline __m256 combine_lanes(__m256 a, __m256 b) 
   return kKind == PoolKind::Max ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b);
 }
 
-// The taps of one output combined with AVX2, one 8-float vector per tap; windows 2 or
-// 3 taps wide (the common ones) unrolled.
+// Lanes [lane, lane + 8) of one output combined with AVX2, one vector per tap;
+// windows 2 or 3 taps wide (the common ones) unrolled.
 template <PoolKind kKind>
-__attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t) {
+__attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t, int64_t lane) {
   __m256 acc = kKind == PoolKind::Max ? _mm256_set1_ps(std::numeric_limits<float>::lowest()) : _mm256_setzero_ps();
   const int64_t step = t.steps[2];
   for (int64_t d = 0; d < t.counts[0]; ++d)
     for (int64_t h = 0; h < t.counts[1]; ++h) {
-      const float* in = t.base + d * t.steps[0] + h * t.steps[1];
+      const float* in = t.base + d * t.steps[0] + h * t.steps[1] + lane;
       if (t.counts[2] == 3) {
         __m256 row = combine_lanes<kKind>(_mm256_loadu_ps(in), _mm256_loadu_ps(in + step));
         acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(row, _mm256_loadu_ps(in + 2 * step)));
@@ -149,9 +159,14 @@ __attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const floa
   RowTaps r = row_taps(p, x, y, row);
   for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
     float scale = point_at(p, r, ow);
-    __m256 acc = combine_taps<kKind>(r.taps);
-    if (kKind != PoolKind::Max) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));
-    _mm256_storeu_ps(r.out + ow * kBlock, acc);
+    float* out = r.out + ow * p.lanes;
+    int64_t lane = 0;
+    for (; lane + kVector <= p.lanes; lane += kVector) {
+      __m256 acc = combine_taps<kKind>(r.taps, lane);
+      if (kKind != PoolKind::Max) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));
+      _mm256_storeu_ps(out + lane, acc);
+    }
+    if (lane < p.lanes) combine_lanes_generic<kKind>(r.taps, lane, p.lanes - lane, scale, out);
   }
 }
 #endif
@@ -205,13 +220,18 @@ void lower_pool(SegmentCompiler& c, const Node& node) {
   const Value& x = g.value(node.inputs[0]);
   if (x.dtype != DType::f32) return lower_reference(c, node);
   if (node.outputs.size() > 1 && node.outputs[1] != kNoValue) return lower_maxpool_indices(c, node);
+  const Shape& y = g.output(node, 0).shape;
+  const bool channels_last = is_channels_last(c.input(node.inputs[0]).md);
   PoolPlan plan;
   plan.kind = pool_kind(node);
   plan.w = pool_window(node, x.shape);
-  plan.blocks = x.shape[0] * ((x.shape[1] + kBlock - 1) / kBlock);
+  plan.lanes = channels_last ? x.shape[1] : kVector;
+  plan.blocks = x.shape[0] * ((x.shape[1] + plan.lanes - 1) / plan.lanes);
   for (size_t d = 0; d < 3; ++d) plan.taps[d] = axis_taps(plan.w, d);
-  TensorRef src = c.in_layout(node.inputs[0], blocked8_md(x.shape));
-  TensorRef dst = c.output(node.outputs[0], blocked8_md(g.output(node, 0).shape));
+  TensorRef src = c.in_layout(node.inputs[0], channels_last ? channels_last_md(x.shape) : blocked8_md(x.shape));
+  // (N, C, 1...) channels last is (N, C) row-major: written as plain, read with no reorder.
+  bool one_position = num_elements(Shape(y.begin() + 2, y.end())) == 1;
+  TensorRef dst = c.output(node.outputs[0], channels_last ? (one_position ? plain_md(y) : channels_last_md(y)) : blocked8_md(y));
   int tasks = c.tasks();
   c.push_kernel(
       [plan, src, dst, tasks](const RunContext& ctx) {

@@ -38,6 +38,17 @@ memory::desc blocked8_md(const Shape& shape) {
   return memory::desc(dnnl_dims(shape), memory::data_type::f32, t);
 }
 
+memory::desc channels_last_md(const Shape& shape) {
+  using tag = memory::format_tag;
+  tag t = shape.size() == 3 ? tag::acb : shape.size() == 4 ? tag::acdb : tag::acdeb;
+  return memory::desc(dnnl_dims(shape), memory::data_type::f32, t);
+}
+
+bool is_channels_last(const memory::desc& md) {
+  Shape dims = dims_of(md);
+  return dims.size() >= 3 && dims.size() <= 5 && md.data_type() == memory::data_type::f32 && md == channels_last_md(dims);
+}
+
 std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape) {
   if (is_plain(md)) return plain_md(shape);
   Shape dims = dims_of(md);

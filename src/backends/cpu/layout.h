@@ -22,6 +22,11 @@ memory::desc plain_md(const Shape& shape, DType dtype = DType::f32);
 // f32 (N, C, spatial...) blocked by 8 channels (nCw8c, nChw8c, nCdhw8c), the layout
 // oneDNN's AVX2 kernels prefer; rank 3 to 5.
 memory::desc blocked8_md(const Shape& shape);
+// f32 (N, C, spatial...) with channels last (nwc, nhwc, ndhwc), the layout oneDNN's
+// AVX-512 brgconv kernels prefer; rank 3 to 5.
+memory::desc channels_last_md(const Shape& shape);
+// True when `md` is channels_last_md of its dims.
+bool is_channels_last(const memory::desc& md);
 // The layout of `md` (plain or blocked8) for other dims; nullopt for other layouts.
 std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape);
 // Row-major descriptor of `dims` with explicit element strides.

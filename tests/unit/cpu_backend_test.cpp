@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <stdexcept>
 #include <thread>
 
@@ -75,6 +76,32 @@ TEST(CpuDevice, ResidualFusionMatchesReference) {
   std::vector<Tensor> want = run_graph(*reference, g, b.feeds);
   std::vector<Tensor> got = run_graph(*cpu, g, b.feeds);
   EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0])));
+}
+
+// The own kernels reading 8-channel vectors (pooling, Winograd) in both layouts,
+// whichever this machine's convolutions prefer: x plain -> MaxPool (reordered to the
+// layout) -> Winograd conv + Add(pooled) -> AveragePool -> GlobalMaxPool.
+TEST(CpuDevice, VectorKernelsMatchReferenceInBothLayouts) {
+  for (const char* layout : {"blocked8", "channels-last"}) {
+    SCOPED_TRACE(layout);
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    GraphBuilder b;
+    int p = b.node("MaxPool", {b.input("x", {2, 16, 26, 26})}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}}));
+    int c = b.node("Conv", {p, b.weights("w", {16, 16, 3, 3}, 0.3f), b.weights("b", {16})},
+                   attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}}));
+    int a = b.node("AveragePool", {b.node("Add", {c, p})}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
+    b.output(b.node("GlobalMaxPool", {a}));
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    std::vector<Tensor> got = run_graph(*create_device("cpu"), g, b.feeds);
+    EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0])));
+  }
+  ::setenv("TANDEM_CPU_VECTOR_LAYOUT", "sideways", 1);
+  GraphBuilder b;
+  b.output(b.node("MaxPool", {b.input("x", {1, 8, 4, 4})}, attrs({{"kernel_shape", I{2, 2}}})));
+  Graph g = b.finish();
+  EXPECT_THROW(create_device("cpu")->compile(whole_graph_segment(g)), Error);
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
 // A chain of `layers` 3x3 convs (8 channels, 32x32): compiled workspace in bytes.

@@ -1,7 +1,11 @@
 // Attributes, activation mapping and post-op fusion shared by the oneDNN lowerings.
 #include "backends/cpu/dnnl_common.h"
 
+#include <cstdlib>
 #include <limits>
+#include <string>
+
+#include "tandem/error.h"
 
 namespace tandem::cpu {
 
@@ -136,6 +140,39 @@ TensorRef with_md(TensorRef t, const memory::desc& md) {
 
 memory::desc any_md(const memory::dims& dims) {
   return memory::desc(dims, memory::data_type::f32, memory::format_tag::any);
+}
+
+bool convs_prefer_channels_last(const dnnl::engine& engine) {
+  static const bool preferred = [&] {
+    memory::dims x{1, 64, 56, 56}, w{64, 64, 3, 3}, pad{1, 1};
+    dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                         any_md(x), any_md(w), any_md(x), {1, 1}, pad, pad);
+    return is_channels_last(dnnl::convolution_forward::primitive_desc(desc, engine).src_desc());
+  }();
+  return preferred;
+}
+
+namespace {
+
+// TANDEM_CPU_VECTOR_LAYOUT (blocked8 or channels-last) overrides the convolutions'
+// preference, to compare the two layouts or test the one this machine would not pick.
+bool prefer_channels_last(const dnnl::engine& engine) {
+  const char* set = std::getenv("TANDEM_CPU_VECTOR_LAYOUT");
+  if (!set || !*set) return convs_prefer_channels_last(engine);
+  std::string layout(set);
+  if (layout == "channels-last") return true;
+  if (layout == "blocked8") return false;
+  fail(ErrorKind::InvalidInput, "TANDEM_CPU_VECTOR_LAYOUT is '" + layout + "'; expected blocked8 or channels-last");
+}
+
+}  // namespace
+
+memory::desc vector_layout(SegmentCompiler& c, int value) {
+  const Shape& shape = c.graph().value(value).shape;
+  const memory::desc& held = c.input(value).md;
+  if (is_channels_last(held)) return held;
+  if (held == blocked8_md(shape)) return held;
+  return prefer_channels_last(c.engine()) ? channels_last_md(shape) : blocked8_md(shape);
 }
 
 }  // namespace tandem::cpu

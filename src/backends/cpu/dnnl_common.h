@@ -79,4 +79,13 @@ TensorRef with_md(TensorRef t, const memory::desc& md);
 // Descriptor with format_tag::any for oneDNN to choose the layout.
 memory::desc any_md(const memory::dims& dims);
 
+// Whether this machine's oneDNN convolutions keep activations channels last (the
+// AVX-512 brgconv kernels) rather than blocked by 8 channels (AVX2): asked once, of
+// a typical 3x3 convolution.
+bool convs_prefer_channels_last(const dnnl::engine& engine);
+// The layout an own kernel that reads 8-channel vectors (pooling, Winograd) should
+// read `value` (N, C, spatial...) in: channels last or blocked by 8 channels,
+// whichever it is held in, else the one the convolutions prefer.
+memory::desc vector_layout(SegmentCompiler& c, int value);
+
 }  // namespace tandem::cpu

@@ -71,6 +71,14 @@ Lanes apply(const std::vector<WinogradPostOp>& post, Lanes v, const float* old) 
 
 }  // namespace
 
+VectorStrides blocked8_strides(int64_t channels, int64_t h, int64_t w) {
+  return {channels * h * w, h * w * kBlock, w * kBlock, kBlock};
+}
+
+VectorStrides channels_last_strides(int64_t channels, int64_t h, int64_t w) {
+  return {channels * h * w, kBlock, w * channels, channels};
+}
+
 Tensor winograd_weights(const Tensor& w) {
   const int64_t m_count = w.dim(0), c_count = w.dim(1);
   Tensor u(DType::f32, {kWinogradPoints, c_count, m_count});
@@ -102,13 +110,13 @@ TANDEM_TARGET_CLONES void winograd_input(const WinogradGeometry& g, const float*
     const int64_t h0 = 2 * p.th - g.pad_top, w0 = 2 * p.tw - g.pad_left;
     const bool inside = h0 >= 0 && w0 >= 0 && h0 + 4 <= g.in_h && w0 + 4 <= g.in_w;
     for (int64_t b = 0; b < blocks; ++b) {
-      const float* plane = x + ((p.n * blocks + b) * g.in_h * g.in_w) * kBlock;
+      const float* plane = x + p.n * g.in.image + b * g.in.block;
       Lanes d[16], rows[16];
       for (int64_t i = 0; i < 4; ++i)
         for (int64_t j = 0; j < 4; ++j) {
           int64_t h = h0 + i, w = w0 + j;
           bool valid = inside || (h >= 0 && h < g.in_h && w >= 0 && w < g.in_w);
-          d[i * 4 + j] = valid ? load(plane + (h * g.in_w + w) * kBlock) : Lanes{};
+          d[i * 4 + j] = valid ? load(plane + h * g.in.row + w * g.in.column) : Lanes{};
         }
       for (int64_t j = 0; j < 4; ++j) input_rows(d + j, 4, rows + j, 4);       // B^T d
       for (int64_t i = 0; i < 4; ++i) input_rows(rows + i * 4, 1, d + i * 4, 1);  // (B^T d) B
@@ -131,12 +139,12 @@ TANDEM_TARGET_CLONES void winograd_output(const WinogradGeometry& g, const float
       for (int64_t j = 0; j < 4; ++j) output_rows(m + j, 4, rows + j, 4);       // A^T m: 2 x 4
       for (int64_t i = 0; i < 2; ++i) output_rows(rows + i * 4, 1, out + i * 2, 1);  // (A^T m) A: 2 x 2
       Lanes shift = bias ? load(bias + b * kBlock) : Lanes{};
-      float* plane = y + ((pos.n * blocks + b) * g.out_h * g.out_w) * kBlock;
+      float* plane = y + pos.n * g.out.image + b * g.out.block;
       for (int64_t i = 0; i < 2; ++i)
         for (int64_t j = 0; j < 2; ++j) {
           int64_t h = 2 * pos.th + i, w = 2 * pos.tw + j;
           if (h >= g.out_h || w >= g.out_w) continue;
-          float* dst = plane + (h * g.out_w + w) * kBlock;
+          float* dst = plane + h * g.out.row + w * g.out.column;
           store(dst, apply(post, out[i * 2 + j] + shift, dst));
         }
     }

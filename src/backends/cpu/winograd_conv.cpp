@@ -1,5 +1,6 @@
 // Stride-1 3x3 convolutions lowered to Winograd F(2x2, 3x3) (winograd.h) when they are
-// big enough to gain: input transform, 16 matrix products on oneDNN matmul (split
+// big enough to gain, in the layout the input is held in (channels last or blocked by
+// 8 channels; else the one the convolutions prefer): input transform, 16 matrix products on oneDNN matmul (split
 // across the device's threads), output transform with bias and the fused activations
 // (Relu, LeakyRelu, Clip) and residual Add. Other convolutions use oneDNN's direct
 // convolution (dnnl_conv.cpp).
@@ -27,7 +28,7 @@ std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph&
   WindowGeometry win = window_geometry(node, spatial_dims(x.shape), {3, 3}, WindowOptions{});
   if (win.strides != std::vector<int64_t>{1, 1} || win.dilations != std::vector<int64_t>{1, 1}) return std::nullopt;
   WinogradGeometry geo{x.shape[0], x.shape[1], w.shape[0], x.shape[2], x.shape[3],
-                       win.output[0], win.output[1], win.pads_begin[0], win.pads_begin[1]};
+                       win.output[0], win.output[1], win.pads_begin[0], win.pads_begin[1], {}, {}};
   if (!winograd_pays(geo.in_channels, geo.out_channels, geo.tiles(), kWinogradPoints)) return std::nullopt;
   return geo;
 }
@@ -107,10 +108,15 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   for (size_t i = 0; i < fused; ++i)
     if (tail[i].residual >= 0) residual = &tail[i];
 
-  const WinogradGeometry geometry = *geo;
+  const memory::desc x_md = vector_layout(c, node.inputs[0]);
+  const bool channels_last = is_channels_last(x_md);
+  auto strides = channels_last ? channels_last_strides : blocked8_strides;
+  WinogradGeometry geometry = *geo;
+  geometry.in = strides(geometry.in_channels, geometry.in_h, geometry.in_w);
+  geometry.out = strides(geometry.out_channels, geometry.out_h, geometry.out_w);
   const int64_t tiles = geometry.tiles();
   const int tasks = c.tasks();
-  TensorRef x = c.in_layout(node.inputs[0], blocked8_md(g.value(node.inputs[0]).shape));
+  TensorRef x = c.in_layout(node.inputs[0], x_md);
   TensorRef v = c.scratch(DType::f32, {kWinogradPoints, tiles, geometry.in_channels},
                           plain_md({kWinogradPoints, tiles, geometry.in_channels}));
   TensorRef p = c.scratch(DType::f32, {kWinogradPoints, tiles, geometry.out_channels},
@@ -125,7 +131,8 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   const Value* b = g.input(node, 2);
   std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
   int result = tail_result(g, node.outputs[0], tail, fused);
-  TensorRef y = result_destination(c, result, residual, blocked8_md(g.value(result).shape));
+  const Shape& y_shape = g.value(result).shape;
+  TensorRef y = result_destination(c, result, residual, channels_last ? channels_last_md(y_shape) : blocked8_md(y_shape));
   std::vector<WinogradPostOp> ops = *post;
   std::vector<TensorRef> touched{p, y};
   if (bias) touched.push_back(*bias);

@@ -498,6 +498,19 @@ void add_graph_cases() {
     int c = b.node("Conv", {x, b.weights("wc", {8, 8, 3, 3})}, attrs({{"pads", I{1, 1, 1, 1}}}));
     b.output(b.node("Concat", {a, c}, attrs({{"axis", int64_t{1}}})));
   });
+  // Channels-last producers (1x1 and 3x3 convs, a Winograd conv) write into strided
+  // slices of the Concat's output at batch 2, at offsets off the 8-channel blocks; the
+  // pool's output is copied in.
+  add("Graph_concat_channels_last_slices", [](GraphBuilder& b) {
+    int x = b.input("x", {2, 16, 12, 12});
+    Attributes same = attrs({{"pads", I{1, 1, 1, 1}}, {"activation", std::string("Relu")}});
+    int a = b.node("Conv", {x, b.weights("wa", {12, 16, 1, 1}, 0.3f)}, attrs({{"activation", std::string("Relu")}}));
+    int w = b.node("Conv", {x, b.weights("ww", {16, 16, 3, 3}, 0.3f), b.weights("bw", {16})}, same);
+    int o = b.node("Conv", {x, b.weights("wo", {12, 16, 3, 3}, 0.3f)}, same);
+    int p = b.node("MaxPool", {x}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
+    int y = b.node("Concat", {a, w, o, p}, attrs({{"axis", int64_t{1}}}));
+    b.output(b.node("Conv", {y, b.weights("wy", {8, 56, 1, 1}, 0.2f)}));
+  });
   add("Graph_conv_pool_flatten_gemm_softmax", [](GraphBuilder& b) {
     int y = b.node("Conv", {b.input("x", {2, 3, 12, 12}), b.weights("w", {8, 3, 5, 5})}, attrs({{"activation", std::string("Relu")}}));
     y = b.node("MaxPool", {y}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}, {"ceil_mode", int64_t{1}}}));

@@ -1,8 +1,8 @@
-// Concat without copying: for a Concat along channels at batch 1, each input is a
-// contiguous slice of the output (in plain layout, and in the 8-channel blocked layout
-// when the slice starts at a multiple of 8). Producers of the inputs write straight
-// into those slices when their chosen layout is the group's; the Concat itself then
-// only copies the inputs that could not.
+// Concat without copying: for a Concat along channels, each input is a slice of the
+// output: strided when channels last (any batch), contiguous at batch 1 in plain
+// layout and in the 8-channel blocked layout (when the slice starts at a multiple of
+// 8). Producers of the inputs write straight into those slices when their chosen
+// layout is the group's; the Concat itself then only copies the inputs that could not.
 #include "backends/cpu/segment_compiler.h"
 
 namespace tandem::cpu {
@@ -20,10 +20,10 @@ void SegmentCompiler::plan_concats() {
     const Value& y = graph_.value(node.outputs[0]);
     auto rank = static_cast<int64_t>(y.shape.size());
     int64_t axis = node.attrs.get_int("axis", 0);
-    if (y.dtype != DType::f32 || rank < 3 || rank > 5 || (axis != 1 && axis != 1 - rank) || y.shape[0] != 1 ||
+    if (y.dtype != DType::f32 || rank < 3 || rank > 5 || (axis != 1 && axis != 1 - rank) ||
         is_segment_output(node.outputs[0]))
       continue;
-    ConcatGroup group{y.shape, {}, true, -1, {}};
+    ConcatGroup group{y.shape, {}, y.shape[0] == 1, true, -1, {}};
     std::set<int> seen;
     bool eligible = true;
     int64_t channel = 0;
@@ -44,15 +44,56 @@ void SegmentCompiler::plan_concats() {
   }
 }
 
+namespace {
+
+// Input slice (N, c, spatial...) of a channels-last (N, C, spatial...) whole: strides of
+// the whole, dims of the slice.
+memory::desc channels_last_slice_md(const Shape& whole, const Shape& shape) {
+  memory::dims strides(whole.size());
+  strides[1] = 1;
+  int64_t step = whole[1];
+  for (size_t d = whole.size() - 1; d >= 2; --d) {
+    strides[d] = step;
+    step *= whole[d];
+  }
+  strides[0] = step;
+  return strided_md(dnnl_dims(shape), strides);
+}
+
+}  // namespace
+
 TensorRef SegmentCompiler::slice_of(const ConcatGroup& group, size_t input, const Shape& shape) const {
-  int64_t plane = num_elements(Shape(shape.begin() + 2, shape.end()));
   TensorRef t;
   t.buffer = group.buffer;
-  t.offset = static_cast<size_t>(group.offsets[input] * plane) * sizeof(float);
   t.shape = shape;
+  if (is_channels_last(group.layout)) {
+    t.plain = false;
+    t.offset = static_cast<size_t>(group.offsets[input]) * sizeof(float);
+    t.md = channels_last_slice_md(group.shape, shape);
+    return t;
+  }
+  int64_t plane = num_elements(Shape(shape.begin() + 2, shape.end()));
+  t.offset = static_cast<size_t>(group.offsets[input] * plane) * sizeof(float);
   t.plain = is_plain(group.layout);
   t.md = t.plain ? plain_md(shape) : blocked8_md(shape);
   return t;
+}
+
+std::optional<memory::desc> SegmentCompiler::concat_layout(const ConcatGroup& group, const memory::desc& md,
+                                                           const Shape& shape) const {
+  if (is_channels_last(md) || md == channels_last_slice_md(group.shape, shape)) return channels_last_md(group.shape);
+  if (!group.contiguous) return std::nullopt;
+  if (is_plain(md)) return plain_md(group.shape);
+  if (group.blockable && md == blocked8_md(shape)) return blocked8_md(group.shape);
+  return std::nullopt;
+}
+
+std::optional<memory::desc> SegmentCompiler::concat_view(int value, const memory::desc& md) {
+  auto it = concat_inputs_.find(value);
+  if (it == concat_inputs_.end() || !is_channels_last(md)) return std::nullopt;
+  const ConcatGroup& group = concat_groups_.at(it->second.first);
+  if (group.buffer >= 0 && !is_channels_last(group.layout)) return std::nullopt;
+  return channels_last_slice_md(group.shape, graph_.value(value).shape);
 }
 
 std::optional<TensorRef> SegmentCompiler::concat_slot(int value, const memory::desc& md) {
@@ -61,9 +102,9 @@ std::optional<TensorRef> SegmentCompiler::concat_slot(int value, const memory::d
   ConcatGroup& group = concat_groups_.at(it->second.first);
   const Shape& shape = graph_.value(value).shape;
   if (group.buffer < 0) {
-    bool plain = is_plain(md);
-    if (!plain && !(group.blockable && md == blocked8_md(shape))) return std::nullopt;
-    group.layout = plain ? plain_md(group.shape) : blocked8_md(group.shape);
+    std::optional<memory::desc> layout = concat_layout(group, md, shape);
+    if (!layout) return std::nullopt;
+    group.layout = *layout;
     group.buffer = new_buffer(BufferKind::Arena, group.layout.get_size());
   }
   TensorRef slice = slice_of(group, it->second.second, shape);

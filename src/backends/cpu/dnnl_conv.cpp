@@ -1,7 +1,8 @@
 // Conv on oneDNN: convolution_forward with format_tag::any for source, weights and
 // destination (oneDNN picks blocked layouts), weights reordered once here, bias, and
 // post-ops for the fused activation plus following activations and a residual Add
-// (a sum post-op accumulating into the residual's buffer). Large convolutions are
+// (a sum post-op accumulating into the residual's buffer); a Concat's input is
+// written straight into its slice of the Concat's output. Large convolutions are
 // split into batch or output-channel parts (conv_parts.h), one primitive each, run
 // in parallel on the device's threads.
 #include <cstring>
@@ -148,6 +149,21 @@ std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, c
   return parts;
 }
 
+// `pd` remade to write straight into the channel slice of a Concat's channels-last
+// output when `result` is an input of one and the same implementation takes the
+// strided destination; else `pd`.
+ConvPd into_concat_slice(SegmentCompiler& c, const ConvSpec& s, size_t fused, const ConvPd& pd,
+                         const memory::dims& weights, int result) {
+  std::optional<memory::desc> view = c.concat_view(result, pd.dst_desc());
+  if (!view) return pd;
+  try {
+    ConvPd sliced = conv_pd(c, s, fused, pd.src_desc(), weights, *view);
+    if (std::string(sliced.impl_info_str()) == pd.impl_info_str()) return sliced;
+  } catch (const dnnl::error&) {
+  }
+  return pd;
+}
+
 }  // namespace
 
 void lower_conv(SegmentCompiler& c, const Node& node) {
@@ -182,8 +198,10 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   for (size_t i = 0; i < fused; ++i)
     if (s.tail[i].residual >= 0) residual = &s.tail[i];
 
+  int result = tail_result(g, node.outputs[0], s.tail, fused);
+  if (!residual) pd = into_concat_slice(c, s, fused, pd, w_dims, result);
   TensorRef src = padding ? padded_input(c, node.inputs[0], *padding, pd.src_desc()) : c.in_layout(node.inputs[0], pd.src_desc());
-  TensorRef dst = result_destination(c, tail_result(g, node.outputs[0], s.tail, fused), residual, pd.dst_desc());
+  TensorRef dst = result_destination(c, result, residual, pd.dst_desc());
   if (auto parts = parts_of(c, s, fused, pd, *w.data, b, src, dst)) return c.push_parallel(*parts);
   std::vector<std::pair<int, TensorRef>> args{
       {DNNL_ARG_SRC, src},

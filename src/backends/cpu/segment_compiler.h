@@ -95,6 +95,11 @@ class SegmentCompiler {
   void copy(const TensorRef& src, const TensorRef& dst);
 
   // --- concat in place (concat_in_place.cpp)
+  // For a producer about to write `value` channels last (`md`): when `value` can be
+  // written straight into the channel slice of a Concat's channels-last output, the
+  // slice's (strided) descriptor. The producer then writes with it and output(value,
+  // that descriptor) returns the slice.
+  std::optional<memory::desc> concat_view(int value, const memory::desc& md);
   // When the producers of `node`'s inputs wrote them into its output buffer: copies
   // the inputs that are elsewhere into their slices, defines the output and returns
   // true. False when no input was written in place.
@@ -113,18 +118,22 @@ class SegmentCompiler {
   int tasks_for(const Node& node) const;
   std::unique_ptr<Step> primitive_step(const dnnl::primitive_desc_base& pd, std::vector<std::pair<int, TensorRef>> args);
 
-  // A Concat along channels at batch 1 whose inputs are produced here, read only by
-  // it: producers write straight into slices of its output buffer (all in one
-  // layout: plain, or blocked by 8 channels when every slice starts at a multiple of 8).
+  // A Concat along channels whose inputs are produced here, read only by it:
+  // producers write straight into slices of its output buffer, all in one layout:
+  // channels last (strided slices), or at batch 1 plain or blocked by 8 channels
+  // (when every slice starts at a multiple of 8), where slices are contiguous.
   struct ConcatGroup {
     Shape shape;                   // the concat's output
     std::vector<int64_t> offsets;  // first channel of each input
+    bool contiguous = false;       // batch 1: plain and blocked slices are contiguous
     bool blockable = false;
     int buffer = -1;               // set by the first producer writing in place
     memory::desc layout;           // of the whole output, set with `buffer`
   };
   void plan_concats();
   std::optional<TensorRef> concat_slot(int value, const memory::desc& md);
+  // The layout a group takes when its first producer writes in `md` (of `shape`).
+  std::optional<memory::desc> concat_layout(const ConcatGroup& group, const memory::desc& md, const Shape& shape) const;
   TensorRef slice_of(const ConcatGroup& group, size_t input, const Shape& shape) const;
 
   const Segment& segment_;

@@ -75,8 +75,9 @@ VectorStrides blocked8_strides(int64_t channels, int64_t h, int64_t w) {
   return {channels * h * w, h * w * kBlock, w * kBlock, kBlock};
 }
 
-VectorStrides channels_last_strides(int64_t channels, int64_t h, int64_t w) {
-  return {channels * h * w, kBlock, w * channels, channels};
+VectorStrides channels_last_strides(const dnnl::memory::desc& md) {
+  const auto& strides = md.data.format_desc.blocking.strides;
+  return {strides[0], kBlock, strides[2], strides[3]};
 }
 
 Tensor winograd_weights(const Tensor& w) {

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <oneapi/dnnl/dnnl.hpp>
+
 #include "tandem/tensor.h"
 
 namespace tandem::cpu {
@@ -23,8 +25,9 @@ struct VectorStrides {
 };
 // Blocked by 8 channels: (N, C/8, H, W, 8).
 VectorStrides blocked8_strides(int64_t channels, int64_t h, int64_t w);
-// Channels last: (N, H, W, C).
-VectorStrides channels_last_strides(int64_t channels, int64_t h, int64_t w);
+// Channels last, with the strides of `md` (N, C, H, W): dense (N, H, W, C), or a
+// channel slice of a wider tensor.
+VectorStrides channels_last_strides(const dnnl::memory::desc& md);
 
 // Tiles of 2x2 outputs covering (N, OH, OW), the input window they read, and the
 // layouts of input and output.

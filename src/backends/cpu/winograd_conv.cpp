@@ -1,6 +1,7 @@
 // Stride-1 3x3 convolutions lowered to Winograd F(2x2, 3x3) (winograd.h) when they are
 // big enough to gain, in the layout the input is held in (channels last or blocked by
-// 8 channels; else the one the convolutions prefer): input transform, 16 matrix products on oneDNN matmul (split
+// 8 channels; else the one the convolutions prefer; channels last straight into a
+// Concat's output): input transform, 16 matrix products on oneDNN matmul (split
 // across the device's threads), output transform with bias and the fused activations
 // (Relu, LeakyRelu, Clip) and residual Add. Other convolutions use oneDNN's direct
 // convolution (dnnl_conv.cpp).
@@ -110,10 +111,13 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
 
   const memory::desc x_md = vector_layout(c, node.inputs[0]);
   const bool channels_last = is_channels_last(x_md);
-  auto strides = channels_last ? channels_last_strides : blocked8_strides;
+  int result = tail_result(g, node.outputs[0], tail, fused);
+  const Shape& y_shape = g.value(result).shape;
+  memory::desc y_md = channels_last ? channels_last_md(y_shape) : blocked8_md(y_shape);
+  if (channels_last && !residual) y_md = c.concat_view(result, y_md).value_or(y_md);
   WinogradGeometry geometry = *geo;
-  geometry.in = strides(geometry.in_channels, geometry.in_h, geometry.in_w);
-  geometry.out = strides(geometry.out_channels, geometry.out_h, geometry.out_w);
+  geometry.in = channels_last ? channels_last_strides(x_md) : blocked8_strides(geometry.in_channels, geometry.in_h, geometry.in_w);
+  geometry.out = channels_last ? channels_last_strides(y_md) : blocked8_strides(geometry.out_channels, geometry.out_h, geometry.out_w);
   const int64_t tiles = geometry.tiles();
   const int tasks = c.tasks();
   TensorRef x = c.in_layout(node.inputs[0], x_md);
@@ -130,9 +134,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
 
   const Value* b = g.input(node, 2);
   std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
-  int result = tail_result(g, node.outputs[0], tail, fused);
-  const Shape& y_shape = g.value(result).shape;
-  TensorRef y = result_destination(c, result, residual, channels_last ? channels_last_md(y_shape) : blocked8_md(y_shape));
+  TensorRef y = result_destination(c, result, residual, y_md);
   std::vector<WinogradPostOp> ops = *post;
   std::vector<TensorRef> touched{p, y};
   if (bias) touched.push_back(*bias);

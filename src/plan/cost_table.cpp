@@ -108,11 +108,10 @@ int threads_for(const Predictor& predictor, const std::string& device, const Cos
 
 // Extra µs of node `n` on `device` at a segment boundary; 0 where the node costs
 // nothing or cannot run there.
-double boundary_extra(const Graph& graph, size_t n, const Predictor& predictor, const std::string& device,
-                      const CostOptions& options, double node_us) {
+double boundary_extra(const Graph& graph, size_t n, const NodeFeatures& features, const Predictor& predictor,
+                      const std::string& device, const CostOptions& options, double node_us) {
   if (!(node_us > 0) || node_us == kUnsupported) return 0;
-  const Node& node = graph.nodes[n];
-  return predictor.boundary_extra_us(device, node_signature(node, graph), node_features(node, graph)) *
+  return predictor.boundary_extra_us(device, node_signature(graph.nodes[n], graph), features) *
          value_or(options.calibration, device, 1.0);
 }
 
@@ -142,14 +141,15 @@ double node_time(const NodeFeatures& f, const MeasuredNode* measured, const Pred
 }
 
 // Predicted (or measured) µs of every node on one device.
-std::vector<double> device_column(const Graph& graph, const Predictor& predictor, const std::string& device,
-                                  const CostOptions& options) {
+std::vector<double> device_column(const Graph& graph, const std::vector<NodeFeatures>& features,
+                                  const Predictor& predictor, const std::string& device, const CostOptions& options) {
   int threads = threads_for(predictor, device, options);
   std::unique_ptr<Device> backend = usable_device(device, options);
   const double load = value_or(options.device_load, device, options.load);
   const double scale = value_or(options.calibration, device, 1.0);
   std::vector<double> column;
-  for (const Node& node : graph.nodes) {
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
     bool supported = backend ? backend->supports(node, graph) : find_op(node.op) != nullptr;
     if (!supported) {
       column.push_back(kUnsupported);
@@ -159,7 +159,7 @@ std::vector<double> device_column(const Graph& graph, const Predictor& predictor
     if (is_pure_view(node.op) || predictor.fused(device, signature)) {
       column.push_back(0);
     } else {
-      NodeFeatures f = node_features(node, graph);
+      NodeFeatures f = features[n];
       f.threads = threads;
       f.load = load;
       const MeasuredNode* measured = measured_node(options, device, node.name, signature, threads);
@@ -225,13 +225,14 @@ CostTable cost_table(const Graph& graph, const Predictor& predictor, const std::
   if (!options.measured.empty()) costs.source += ", with the profiled nodes' measured times";
   costs.node_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
   costs.boundary_us.assign(graph.nodes.size(), std::vector<double>(devices.size(), 0));
+  const std::vector<NodeFeatures> features = graph_features(graph);
   for (size_t d = 0; d < devices.size(); ++d) {
-    std::vector<double> column = device_column(graph, predictor, devices[d], options);
+    std::vector<double> column = device_column(graph, features, predictor, devices[d], options);
     for (size_t n = 0; n < graph.nodes.size(); ++n) costs.node_us[n][d] = column[n];
     costs.to_device.push_back(predicted_link(predictor, devices[d], "to_device"));
     costs.to_host.push_back(predicted_link(predictor, devices[d], "to_host"));
     for (size_t n = 0; n < graph.nodes.size(); ++n)
-      costs.boundary_us[n][d] = boundary_extra(graph, n, predictor, devices[d], options, costs.node_us[n][d]);
+      costs.boundary_us[n][d] = boundary_extra(graph, n, features[n], predictor, devices[d], options, costs.node_us[n][d]);
   }
   return costs;
 }

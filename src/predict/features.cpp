@@ -61,8 +61,14 @@ static Neighbour neighbour_kind(const Node& node, const Graph& graph) {
   return Neighbour::Other;
 }
 
-// The neighbour kinds of `node`'s producer (of input 0) and first consumer (of output 0).
-static void set_neighbours(NodeFeatures& f, const Node& node, const Graph& graph) {
+// Sets the neighbour kinds of a node from its producer (of input 0) and first
+// consumer (of output 0), either possibly absent.
+static void set_neighbours(NodeFeatures& f, const Node* producer, const Node* consumer, const Graph& graph) {
+  if (producer) f.producer = static_cast<double>(neighbour_kind(*producer, graph));
+  if (consumer) f.consumer = static_cast<double>(neighbour_kind(*consumer, graph));
+}
+
+NodeFeatures node_features(const Node& node, const Graph& graph) {
   const Node* producer = nullptr;
   const Node* consumer = nullptr;
   int in = node.inputs.empty() ? kNoValue : node.inputs[0];
@@ -74,14 +80,35 @@ static void set_neighbours(NodeFeatures& f, const Node& node, const Graph& graph
         std::find(other.inputs.begin(), other.inputs.end(), out) != other.inputs.end())
       consumer = &other;
   }
-  if (producer) f.producer = static_cast<double>(neighbour_kind(*producer, graph));
-  if (consumer) f.consumer = static_cast<double>(neighbour_kind(*consumer, graph));
+  NodeFeatures f = own_features(node, graph);
+  set_neighbours(f, producer, consumer, graph);
+  return f;
 }
 
-NodeFeatures node_features(const Node& node, const Graph& graph) {
-  NodeFeatures f = own_features(node, graph);
-  set_neighbours(f, node, graph);
-  return f;
+std::vector<NodeFeatures> graph_features(const Graph& graph) {
+  std::vector<int> producers = graph.producers();
+  std::vector<std::vector<int>> consumers = graph.consumers();
+  std::vector<NodeFeatures> all;
+  all.reserve(graph.nodes.size());
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    const Node* producer = nullptr;
+    const Node* consumer = nullptr;
+    if (!node.inputs.empty() && node.inputs[0] != kNoValue) {
+      int p = producers[static_cast<size_t>(node.inputs[0])];
+      if (p >= 0) producer = &graph.nodes[static_cast<size_t>(p)];
+    }
+    if (!node.outputs.empty() && node.outputs[0] != kNoValue)
+      for (int c : consumers[static_cast<size_t>(node.outputs[0])])
+        if (c != static_cast<int>(n)) {
+          consumer = &graph.nodes[static_cast<size_t>(c)];
+          break;
+        }
+    NodeFeatures f = own_features(node, graph);
+    set_neighbours(f, producer, consumer, graph);
+    all.push_back(f);
+  }
+  return all;
 }
 
 const std::vector<std::string>& feature_names() {

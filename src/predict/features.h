@@ -39,6 +39,9 @@ struct NodeFeatures {
 
 // Features of `node` in a shape-inferred graph; threads and load are left for the caller.
 NodeFeatures node_features(const Node& node, const Graph& graph);
+// node_features of every node, in node order, with the neighbours found in one pass
+// over the graph (node_features alone scans the graph for them).
+std::vector<NodeFeatures> graph_features(const Graph& graph);
 
 // The numeric features in a fixed order (feature_names() gives the names).
 std::vector<double> feature_vector(const NodeFeatures& f);

@@ -214,6 +214,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
   run.batch = batch_;
   run.repeats = static_cast<int>(total_us.size());
   run.total_us = spread_of(total_us);
+  const std::vector<NodeFeatures> features = graph_features(graph_);
   for (int n : whole_->segment().nodes) {
     const Node& node = graph_.nodes[static_cast<size_t>(n)];
     const std::vector<double>& samples = node_us[static_cast<size_t>(n)];
@@ -222,7 +223,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     sample.signature = node_signature(node, graph_);
     sample.us = spread_of(samples);
     sample.fused = std::all_of(samples.begin(), samples.end(), [](double us) { return us == 0; });
-    sample.features = node_features(node, graph_);
+    sample.features = features[static_cast<size_t>(n)];
     sample.features.threads = device_.info().threads;
     sample.features.load = injected_share;
     run.nodes.push_back(std::move(sample));

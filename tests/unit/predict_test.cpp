@@ -154,6 +154,16 @@ TEST(PredictorFeatures, NeighboursAreTheProducerAndTheFirstConsumer) {
   EXPECT_NE(log_features(from_concat, 100), before) << "the learned models see the neighbours";
 }
 
+// The one-pass features of a whole graph are each node's own (branches, Concats).
+TEST(PredictorFeatures, GraphFeaturesMatchEachNodesFeatures) {
+  Graph g = load_model("googlenet");
+  prepare_graph(g, PrepareOptions{1, {}, true});
+  std::vector<NodeFeatures> all = graph_features(g);
+  ASSERT_EQ(all.size(), g.nodes.size());
+  for (size_t n = 0; n < g.nodes.size(); ++n)
+    EXPECT_EQ(feature_vector(all[n]), feature_vector(node_features(g.nodes[n], g))) << describe(g.nodes[n]);
+}
+
 TEST(PredictorOpModel, LearnedCorrectionStaysWithinTheTrainedRange) {
   std::vector<LatencySample> samples = law_samples(60, 0.02, 13);
   for (LatencySample& s : samples) s.us *= 1 + 0.5 * std::log10(s.features.flops) / 7;  // grows with size

@@ -75,9 +75,10 @@ void run(const PredictArgs& args) {
     fmt::print(stderr, "note: {} has no measurements of {}; using conservative defaults\n", args.predictor, args.device);
   std::vector<std::vector<std::string>> rows = {{"#", "node", "op", "output shape", "FLOPs", "predicted", "model"}};
   double total = 0;
+  const std::vector<NodeFeatures> features = graph_features(g);
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const Node& node = g.nodes[i];
-    NodeFeatures f = node_features(node, g);
+    NodeFeatures f = features[i];
     f.threads = threads;
     f.load = load;
     bool fused = predictor.fused(args.device, node_signature(node, g));

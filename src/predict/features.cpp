@@ -2,6 +2,7 @@
 #include "predict/features.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "ops/op.h"
 
@@ -61,52 +62,38 @@ static Neighbour neighbour_kind(const Node& node, const Graph& graph) {
   return Neighbour::Other;
 }
 
-// Sets the neighbour kinds of a node from its producer (of input 0) and first
-// consumer (of output 0), either possibly absent.
-static void set_neighbours(NodeFeatures& f, const Node* producer, const Node* consumer, const Graph& graph) {
-  if (producer) f.producer = static_cast<double>(neighbour_kind(*producer, graph));
-  if (consumer) f.consumer = static_cast<double>(neighbour_kind(*consumer, graph));
+// Sets the neighbour kinds of node `n`: the producer of its input 0 and the first
+// other node reading its output 0, from the graph's producers() and consumers().
+static void set_neighbours(NodeFeatures& f, size_t n, const Graph& graph, const std::vector<int>& producers,
+                           const std::vector<std::vector<int>>& consumers) {
+  const Node& node = graph.nodes[n];
+  if (!node.inputs.empty() && node.inputs[0] != kNoValue) {
+    int p = producers[static_cast<size_t>(node.inputs[0])];
+    if (p >= 0) f.producer = static_cast<double>(neighbour_kind(graph.nodes[static_cast<size_t>(p)], graph));
+  }
+  if (!node.outputs.empty() && node.outputs[0] != kNoValue)
+    for (int c : consumers[static_cast<size_t>(node.outputs[0])])
+      if (c != static_cast<int>(n)) {
+        f.consumer = static_cast<double>(neighbour_kind(graph.nodes[static_cast<size_t>(c)], graph));
+        break;
+      }
 }
 
 NodeFeatures node_features(const Node& node, const Graph& graph) {
-  const Node* producer = nullptr;
-  const Node* consumer = nullptr;
-  int in = node.inputs.empty() ? kNoValue : node.inputs[0];
-  int out = node.outputs.empty() ? kNoValue : node.outputs[0];
-  for (const Node& other : graph.nodes) {
-    if (in != kNoValue && std::find(other.outputs.begin(), other.outputs.end(), in) != other.outputs.end())
-      producer = &other;
-    if (!consumer && out != kNoValue && &other != &node &&
-        std::find(other.inputs.begin(), other.inputs.end(), out) != other.inputs.end())
-      consumer = &other;
-  }
+  assert(&node >= graph.nodes.data() && &node < graph.nodes.data() + graph.nodes.size());
   NodeFeatures f = own_features(node, graph);
-  set_neighbours(f, producer, consumer, graph);
+  set_neighbours(f, static_cast<size_t>(&node - graph.nodes.data()), graph, graph.producers(), graph.consumers());
   return f;
 }
 
 std::vector<NodeFeatures> graph_features(const Graph& graph) {
-  std::vector<int> producers = graph.producers();
-  std::vector<std::vector<int>> consumers = graph.consumers();
+  const std::vector<int> producers = graph.producers();
+  const std::vector<std::vector<int>> consumers = graph.consumers();
   std::vector<NodeFeatures> all;
   all.reserve(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    const Node& node = graph.nodes[n];
-    const Node* producer = nullptr;
-    const Node* consumer = nullptr;
-    if (!node.inputs.empty() && node.inputs[0] != kNoValue) {
-      int p = producers[static_cast<size_t>(node.inputs[0])];
-      if (p >= 0) producer = &graph.nodes[static_cast<size_t>(p)];
-    }
-    if (!node.outputs.empty() && node.outputs[0] != kNoValue)
-      for (int c : consumers[static_cast<size_t>(node.outputs[0])])
-        if (c != static_cast<int>(n)) {
-          consumer = &graph.nodes[static_cast<size_t>(c)];
-          break;
-        }
-    NodeFeatures f = own_features(node, graph);
-    set_neighbours(f, producer, consumer, graph);
-    all.push_back(f);
+    all.push_back(own_features(graph.nodes[n], graph));
+    set_neighbours(all.back(), n, graph, producers, consumers);
   }
   return all;
 }

@@ -37,10 +37,11 @@ struct NodeFeatures {
   double consumer = 0;       // Neighbour of output 0's first reader (None: graph output only)
 };
 
-// Features of `node` in a shape-inferred graph; threads and load are left for the caller.
+// Features of `node`, one of the nodes of the shape-inferred `graph`; threads and load
+// are left for the caller.
 NodeFeatures node_features(const Node& node, const Graph& graph);
-// node_features of every node, in node order, with the neighbours found in one pass
-// over the graph (node_features alone scans the graph for them).
+// node_features of every node, in node order, with the graph's producers and consumers
+// gathered once (node_features gathers them for its one node).
 std::vector<NodeFeatures> graph_features(const Graph& graph);
 
 // The numeric features in a fixed order (feature_names() gives the names).

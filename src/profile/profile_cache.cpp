@@ -16,15 +16,16 @@ static bool same_key(const ProfileRun& run, const std::string& model, const std:
 
 Profile open_profile_cache(const std::string& path, bool start_over, std::vector<std::string>& notes) {
   if (!std::filesystem::exists(path)) return Profile{};
-  std::optional<int64_t> version = profile_format_version(path);
-  if (version && *version < kProfileVersion) {
-    notes.push_back("profile '" + path + "' was written by an older tandem (format " + std::to_string(*version) +
-                    ", now " + std::to_string(kProfileVersion) + "); measuring again into a new profile");
-    return Profile{};
-  }
   try {
     return read_profile(path);
   } catch (const Error& e) {
+    // Only a file read_profile refuses is looked at again, for its format version.
+    std::optional<int64_t> version = profile_format_version(path);
+    if (version && *version < kProfileVersion) {
+      notes.push_back("profile '" + path + "' was written by an older tandem (format " + std::to_string(*version) +
+                      ", now " + std::to_string(kProfileVersion) + "); measuring again into a new profile");
+      return Profile{};
+    }
     if (!start_over) throw;
     notes.push_back(std::string(e.what()) + "; starting a new profile");
     return Profile{};

@@ -66,7 +66,7 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
           add_random_constant(graph, "weight", {out, per_group, spec.kernel, spec.kernel}, -bound, bound, rng));
       node.inputs.push_back(add_random_constant(graph, "bias", {out}, -0.05f, 0.05f, rng));
       node.attrs.set("kernel_shape", pair_of(spec.kernel));
-      node.attrs.set("strides", pair_of(1));
+      node.attrs.set("strides", pair_of(stride_of(spec)));
       node.attrs.set("pads", quad_of(spec.kernel / 2));
       node.attrs.set("dilations", pair_of(1));
       node.attrs.set("group", groups);
@@ -76,7 +76,7 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
     case LayerKind::AvgPool:
       node.op = spec.kind == LayerKind::MaxPool ? "MaxPool" : "AveragePool";
       node.attrs.set("kernel_shape", pair_of(spec.kernel));
-      node.attrs.set("strides", pair_of(spec.stride));
+      node.attrs.set("strides", pair_of(stride_of(spec)));
       node.attrs.set("pads", quad_of(spec.kernel / 2));
       break;
     case LayerKind::Lrn:
@@ -107,7 +107,49 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
   return node;
 }
 
+// An empty graph for `spec` named `name`, with its input "input": (N, F_in) for fc,
+// else (N, C_in, H, W).
+Graph layer_graph_start(const LayerSpec& spec, std::string name) {
+  Graph graph;
+  graph.name = std::move(name);
+  graph.opset = 17;
+  Shape input_shape = spec.kind == LayerKind::Fc ? Shape{spec.batch, spec.in_channels}
+                                                 : Shape{spec.batch, spec.in_channels, spec.size, spec.size};
+  graph.inputs = {graph.add_value("input", DType::f32, std::move(input_shape))};
+  return graph;
+}
+
+// Appends `node` writing a new value `output`; returns that value.
+int append_node(Graph& graph, Node node, const std::string& output) {
+  int y = graph.add_value(output);
+  node.outputs = {y};
+  graph.nodes.push_back(std::move(node));
+  return y;
+}
+
+// A 1x1 conv (C -> C, with bias) named `name` reading `x`, for a layer's context.
+Node pointwise_conv(const std::string& name, int64_t channels, Graph& graph, int x, zoo::WeightRng& rng) {
+  LayerSpec spec = default_spec(LayerKind::Conv);
+  spec.in_channels = spec.out_channels = channels;
+  spec.kernel = 1;
+  Node node = layer_node(spec, graph, x, rng);
+  node.name = name;
+  return node;
+}
+
+// C of the layer's output: C_out for conv, C for the layers that keep the channels.
+int64_t output_channels(const LayerSpec& spec) {
+  return spec.kind == LayerKind::Conv || spec.kind == LayerKind::Fc ? spec.out_channels : spec.in_channels;
+}
+
+int64_t default_stride(LayerKind kind) { return is_pool(kind) ? 2 : 1; }
+
 }  // namespace
+
+int64_t stride_of(const LayerSpec& spec) {
+  if (!is_window(spec.kind)) return 1;
+  return spec.stride > 0 ? spec.stride : default_stride(spec.kind);
+}
 
 std::string layer_name(LayerKind kind) {
   switch (kind) {
@@ -160,8 +202,8 @@ LayerSpec default_spec(LayerKind kind) {
 }
 
 std::vector<std::string> swept_params(LayerKind kind) {
-  if (kind == LayerKind::Conv) return {"c_in", "c_out", "size", "kernel", "groups", "batch"};
-  if (kind == LayerKind::DwConv) return {"channels", "size", "kernel", "batch"};
+  if (kind == LayerKind::Conv) return {"c_in", "c_out", "size", "kernel", "groups", "stride", "batch"};
+  if (kind == LayerKind::DwConv) return {"channels", "size", "kernel", "stride", "batch"};
   if (is_pool(kind)) return {"channels", "size", "kernel", "stride", "batch"};
   if (kind == LayerKind::Fc) return {"f_in", "f_out", "batch"};
   return {"channels", "size", "batch"};
@@ -173,7 +215,7 @@ static bool applies(LayerKind kind, const std::string& param) {
   if (param == "c_in" || param == "c_out") return kind == LayerKind::Conv;
   if (param == "kernel") return is_window(kind);
   if (param == "groups") return kind == LayerKind::Conv;
-  if (param == "stride") return is_pool(kind);
+  if (param == "stride") return is_window(kind);
   if (param == "f_in" || param == "f_out") return kind == LayerKind::Fc;
   return false;
 }
@@ -201,24 +243,22 @@ int64_t get_param(const LayerSpec& spec, const std::string& param) {
   if (param == "c_out" || param == "f_out") return spec.out_channels;
   if (param == "size") return spec.size;
   if (param == "groups") return spec.groups;
-  if (param == "stride") return spec.stride;
+  if (param == "stride") return stride_of(spec);
   return spec.kernel;
 }
 
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec) {
-  if (spec.kind == LayerKind::Conv) {
-    std::vector<std::pair<std::string, int64_t>> params = {{"batch", spec.batch}, {"c_in", spec.in_channels},
-                                                            {"c_out", spec.out_channels}, {"size", spec.size},
-                                                            {"kernel", spec.kernel}};
-    if (spec.groups != 1) params.emplace_back("groups", spec.groups);
-    return params;
-  }
   if (spec.kind == LayerKind::Fc)
     return {{"batch", spec.batch}, {"f_in", spec.in_channels}, {"f_out", spec.out_channels}};
-  std::vector<std::pair<std::string, int64_t>> params = {
-      {"batch", spec.batch}, {"channels", spec.in_channels}, {"size", spec.size}};
+  std::vector<std::pair<std::string, int64_t>> params;
+  if (spec.kind == LayerKind::Conv) {
+    params = {{"batch", spec.batch}, {"c_in", spec.in_channels}, {"c_out", spec.out_channels}, {"size", spec.size}};
+  } else {
+    params = {{"batch", spec.batch}, {"channels", spec.in_channels}, {"size", spec.size}};
+  }
   if (is_window(spec.kind)) params.emplace_back("kernel", spec.kernel);
-  if (is_pool(spec.kind) && spec.stride != 2) params.emplace_back("stride", spec.stride);
+  if (spec.kind == LayerKind::Conv && spec.groups != 1) params.emplace_back("groups", spec.groups);
+  if (stride_of(spec) != default_stride(spec.kind)) params.emplace_back("stride", stride_of(spec));
   return params;
 }
 
@@ -231,19 +271,24 @@ std::string params_label(const LayerSpec& spec) {
 
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
   if (spec.kind == LayerKind::Conv) check_groups(spec);
-  Graph graph;
-  graph.name = layer_name(spec.kind) + "(" + params_label(spec) + ")";
-  graph.opset = 17;
-  Shape input_shape = spec.kind == LayerKind::Fc ? Shape{spec.batch, spec.in_channels}
-                                                 : Shape{spec.batch, spec.in_channels, spec.size, spec.size};
-  int x = graph.add_value("input", DType::f32, std::move(input_shape));
-  graph.inputs = {x};
+  Graph graph = layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ")");
   zoo::WeightRng rng(seed);
-  Node node = layer_node(spec, graph, x, rng);
-  int y = graph.add_value("output");
-  node.outputs = {y};
-  graph.nodes.push_back(std::move(node));
-  graph.outputs = {y};
+  graph.outputs = {append_node(graph, layer_node(spec, graph, graph.inputs[0], rng), "output")};
+  infer_shapes(graph);
+  return graph;
+}
+
+bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
+
+Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
+  if (!has_context(spec.kind)) return build_layer_graph(spec, seed);
+  if (spec.kind == LayerKind::Conv) check_groups(spec);
+  Graph graph =
+      layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ") between 1x1 convs");
+  zoo::WeightRng rng(seed);
+  int x = append_node(graph, pointwise_conv("before", spec.in_channels, graph, graph.inputs[0], rng), "layer_input");
+  int y = append_node(graph, layer_node(spec, graph, x, rng), "layer_output");
+  graph.outputs = {append_node(graph, pointwise_conv("after", output_channels(spec), graph, y, rng), "output")};
   infer_shapes(graph);
   return graph;
 }
@@ -256,7 +301,10 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     return quick ? std::vector<int64_t>{1, 4, 16} : std::vector<int64_t>{1, 2, 4, 8, 16};
   }
   if (param == "groups") return quick ? std::vector<int64_t>{1, 4, 64} : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64};
-  if (param == "stride") return quick ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1, 2, 3};
+  if (param == "stride") {
+    if (is_conv(kind) || quick) return {1, 2};
+    return {1, 2, 3};
+  }
   if (param == "kernel") {
     if (is_conv(kind)) return quick ? std::vector<int64_t>{1, 3, 7} : std::vector<int64_t>{1, 3, 5, 7};
     return quick ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{2, 3, 5};
@@ -269,6 +317,26 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     return quick ? std::vector<int64_t>{128, 1024, 8192} : std::vector<int64_t>{64, 256, 1024, 4096, 9216};
   // channels, c_in, c_out
   return quick ? std::vector<int64_t>{16, 64, 256} : std::vector<int64_t>{8, 16, 32, 64, 128, 256, 512};
+}
+
+std::vector<LayerSpec> crossed_specs(LayerKind kind) {
+  const bool fc = kind == LayerKind::Fc;
+  const std::string first = fc ? "f_in" : "channels", second = fc ? "f_out" : "size";
+  const std::vector<int64_t> strides = is_window(kind) ? std::vector<int64_t>{1, 2} : std::vector<int64_t>{1};
+  const std::vector<int64_t> kernels = kind == LayerKind::Conv ? std::vector<int64_t>{1, 3} : std::vector<int64_t>{0};
+  std::vector<LayerSpec> specs;
+  for (int64_t a : sweep_grid(kind, first, true))
+    for (int64_t b : sweep_grid(kind, second, true))
+      for (int64_t stride : strides)
+        for (int64_t kernel : kernels) {
+          LayerSpec spec = default_spec(kind);
+          set_param(spec, first, a);
+          set_param(spec, second, b);
+          if (is_window(kind)) set_param(spec, "stride", stride);
+          if (kernel > 0) set_param(spec, "kernel", kernel);
+          specs.push_back(spec);
+        }
+  return specs;
 }
 
 std::vector<std::string> crossover_params(LayerKind kind) {

@@ -5,11 +5,13 @@
 // the default grids (`tandem sweep`) and search ranges (`tandem crossover`).
 //
 // The layers, exactly:
-//   conv     Conv (N, C_in, H, W) -> (N, C_out, H, W), square kernel k, stride 1,
-//            pad k/2, with bias; no activation (nothing is fused into it); `groups`
-//            g (1 by default) splits the channels: C_in and C_out divisible by g
-//   dwconv   depthwise Conv (N, C, H, W) -> (N, C, H, W): groups = C, weights
-//            (C, 1, k, k), stride 1, pad k/2, with bias (MobileNet's 3x3 layers)
+//   conv     Conv (N, C_in, H, W) -> (N, C_out, H', W'), square kernel k, stride s
+//            (1 by default: H' = H), pad k/2, with bias; no activation (nothing is
+//            fused into it); `groups` g (1 by default) splits the channels: C_in and
+//            C_out divisible by g
+//   dwconv   depthwise Conv (N, C, H, W) -> (N, C, H', W'): groups = C, weights
+//            (C, 1, k, k), stride s (1 by default), pad k/2, with bias (MobileNet's
+//            3x3 layers)
 //   maxpool  MaxPool, window k (3 by default), stride s (2 by default), pad k/2,
 //            on (N, C, H, W); s = 1 keeps the size (GoogLeNet's 3x3 pools)
 //   avgpool  AveragePool, same geometry, padding not counted
@@ -36,8 +38,11 @@ struct LayerSpec {
   int64_t size = 28;          // H = W; unused by fc
   int64_t kernel = 3;         // conv and pooling window; unused otherwise
   int64_t groups = 1;         // conv only (dwconv: always C)
-  int64_t stride = 2;         // pooling only (convolutions: always 1)
+  int64_t stride = 0;         // 0: the layer's default, 1 for convs, 2 for pooling
 };
+
+// The spec's stride with the default filled in; 1 for layers without a window.
+int64_t stride_of(const LayerSpec& spec);
 
 // "conv", "dwconv", "maxpool", "avgpool", "lrn", "bn", "fc".
 std::string layer_name(LayerKind kind);
@@ -52,7 +57,7 @@ LayerSpec default_spec(LayerKind kind);
 //   channels  C (conv: C_in = C_out)
 //   c_in      conv C_in            c_out  conv C_out
 //   size      H = W                kernel conv / pooling window
-//   groups    conv groups          stride pooling stride
+//   groups    conv groups          stride conv and pooling stride
 //   f_in      fc F_in              f_out  fc F_out
 // The names that apply to a layer kind, in the order a sweep visits them.
 std::vector<std::string> swept_params(LayerKind kind);
@@ -64,10 +69,10 @@ int64_t get_param(const LayerSpec& spec, const std::string& param);
 
 // The parameters that describe this layer, as (name, value) in a fixed order:
 // conv: batch, c_in, c_out, size, kernel, then groups when not 1; dwconv: batch,
-// channels, size, kernel; pooling: batch, channels, size, kernel, then stride when
-// not 2; lrn/bn: batch, channels, size; fc: batch, f_in, f_out. (Defaults are left
-// out so that the labels of layers swept before groups and stride existed, which key
-// profile runs, stay the same.)
+// channels, size, kernel; pooling: batch, channels, size, kernel; conv, dwconv and
+// pooling then stride when not the default; lrn/bn: batch, channels, size; fc: batch,
+// f_in, f_out. (Defaults are left out so that the labels of layers swept before
+// groups and stride existed, which key profile runs, stay the same.)
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec);
 // "batch=1,c_in=64,c_out=64,size=28,kernel=3": the layer's parameters in one token.
 std::string params_label(const LayerSpec& spec);
@@ -77,9 +82,26 @@ std::string params_label(const LayerSpec& spec);
 // not divide C_in and C_out.
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed = 1);
 
+// The layer as it sits inside a model, for conv, dwconv, pooling and LRN: a 1x1 conv
+// "before" (C_in -> C_in, with bias) writes its input and a 1x1 conv "after"
+// (C_out -> C_out) reads its output, so that a device keeps around the layer the
+// layout its convolutions choose, as it does in a zoo model, instead of converting
+// from and to the plain layout of a graph's boundary. BN and FC are left alone (the
+// same graph as build_layer_graph): a conv before BN would absorb it when the graph is
+// optimised, and an FC layer reads a flattened or FC output in models. The layer's
+// node keeps the name layer_name(kind).
+bool has_context(LayerKind kind);
+Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed = 1);
+
 // The values a sweep visits for `param` of this layer (the others at their defaults);
 // `quick` keeps a few spread-out values.
 std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool quick);
+
+// The crossed grid of a layer kind: channels x size (the quick grid's three values
+// each), at stride 1 and 2 for convs and pooling, and at kernel 1 and 3 for conv; FC:
+// f_in x f_out. Shapes a model combines (many channels on a small map, a stride-1
+// pool) that varying one parameter at a time never reaches.
+std::vector<LayerSpec> crossed_specs(LayerKind kind);
 
 // Range [lo, hi] a crossover search explores for `param` of this layer. groups are
 // not searched (most values do not divide the channels): Error(InvalidInput).

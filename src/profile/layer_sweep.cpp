@@ -10,8 +10,6 @@
 
 #include "backends/registry.h"
 #include "core/files.h"
-#include "predict/features.h"
-#include "profile/cpu_load.h"
 #include "profile/fingerprint.h"
 #include "profile/node_profiler.h"
 #include "profile/profile_cache.h"
@@ -54,33 +52,58 @@ std::vector<StudyDevice> open_study_devices(const std::vector<std::string>& name
 std::vector<LayerSpec> sweep_specs(const std::vector<LayerKind>& layers, bool quick) {
   std::vector<LayerSpec> specs;
   std::set<std::string> seen;
+  auto add = [&](const LayerSpec& spec) {
+    if (seen.insert(layer_name(spec.kind) + "/" + params_label(spec)).second) specs.push_back(spec);
+  };
   for (LayerKind kind : layers) {
     for (const std::string& param : swept_params(kind)) {
       for (int64_t value : sweep_grid(kind, param, quick)) {
         LayerSpec spec = default_spec(kind);
         set_param(spec, param, value);
-        if (seen.insert(layer_name(kind) + "/" + params_label(spec)).second) specs.push_back(spec);
+        add(spec);
       }
     }
+    if (!quick)
+      for (const LayerSpec& spec : crossed_specs(kind)) add(spec);
   }
   return specs;
 }
 
+// The row of `spec` from its graph's profiled run, which keeps only the layer's node
+// (named after the layer kind): the 1x1 convs around it read or write the graph's
+// plain boundary layout, unlike any conv inside a model, and would teach predictors
+// that cost.
+static SweepRow row_of(const LayerSpec& spec, const StudyDevice& d, ProfileRun run) {
+  SweepRow row;
+  row.spec = spec;
+  row.device = d.name;
+  row.threads = d.device->info().threads;
+  run.model = "sweep/" + layer_name(spec.kind) + "/" + params_label(spec);
+  std::erase_if(run.nodes, [&](const NodeSample& node) { return node.name != layer_name(spec.kind); });
+  if (run.nodes.size() != 1) fail(ErrorKind::Internal, "sweep: no node " + layer_name(spec.kind) + " in " + run.model);
+  row.timing.us = run.nodes[0].us;
+  row.flops = run.nodes[0].features.flops;
+  row.timing.warmup = run.warmup;
+  row.timing.repeats = run.repeats;
+  row.measured_load = run.measured_load;
+  row.run = std::move(run);
+  return row;
+}
+
 std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector<StudyDevice>& devices,
                                 const TimerOptions& timer, const std::function<void(const SweepRow&)>& progress) {
+  MeasureOptions measure;
+  measure.warmup = timer.warmup;
+  measure.repeats = timer.min_repeats;
+  measure.max_repeats = timer.max_repeats;
+  measure.min_seconds = timer.min_seconds;
+  measure.isolated_runs = 0;
   std::vector<SweepRow> rows;
   for (const LayerSpec& spec : specs) {
-    Graph graph = build_layer_graph(spec);
+    Graph graph = build_layer_in_context(spec);
     for (StudyDevice& d : devices) {
-      SweepRow row;
-      row.spec = spec;
-      row.device = d.name;
-      row.threads = d.device->info().threads;
-      row.flops = graph_flops(graph);
-      LayerTimer layer_timer(*d.device, graph);
-      CpuLoadMeter meter;
-      row.timing = layer_timer.time(timer);
-      row.measured_load = meter.busy_share().value_or(-1.0);
+      NodeProfiler profiler(graph, "sweep", *d.device, spec.batch);
+      SweepRow row = row_of(spec, d, profiler.measure(0, measure));
       if (progress) progress(row);
       rows.push_back(std::move(row));
     }
@@ -103,31 +126,10 @@ void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path)
                                                        : "";
     out << fmt::format("{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
                        s.in_channels, c_out, fc ? "" : std::to_string(s.size), window ? std::to_string(s.kernel) : "",
-                       groups, pool ? std::to_string(s.stride) : "", r.device, r.threads, r.flops, r.timing.us.median,
+                       groups, window ? std::to_string(stride_of(s)) : "", r.device, r.threads, r.flops, r.timing.us.median,
                        r.timing.us.p10, r.timing.us.p90, r.timing.repeats);
   }
   if (!out) fail(ErrorKind::Io, "failed writing sweep table '" + path + "'");
-}
-
-static ProfileRun profile_run_of(const SweepRow& row) {
-  Graph graph = build_layer_graph(row.spec);
-  const Node& node = graph.nodes.at(0);
-  NodeSample sample;
-  sample.name = node.name;
-  sample.signature = node_signature(node, graph);
-  sample.us = row.timing.us;
-  sample.features = node_features(node, graph);
-  sample.features.threads = row.threads;
-  ProfileRun run;
-  run.model = "sweep/" + layer_name(row.spec.kind) + "/" + params_label(row.spec);
-  run.device = row.device;
-  run.batch = row.spec.batch;
-  run.measured_load = row.measured_load;
-  run.warmup = row.timing.warmup;
-  run.repeats = row.timing.repeats;
-  run.total_us = row.timing.us;
-  run.nodes.push_back(std::move(sample));
-  return run;
 }
 
 void check_sweep_outputs(const std::string& table, const std::string& profile) {
@@ -144,7 +146,7 @@ std::vector<std::string> add_sweep_to_profile(const std::vector<SweepRow>& rows,
     std::string dropped = refresh_fingerprint(profile, fingerprint_of(*d.device));
     if (!dropped.empty()) notes.push_back(dropped);
   }
-  for (const SweepRow& row : rows) put_run(profile, profile_run_of(row));
+  for (const SweepRow& row : rows) put_run(profile, row.run);
   write_profile(profile, path);
   return notes;
 }

@@ -1,6 +1,9 @@
 // The layer sweep on real devices (design.md, method items 2 and 4): the devices being
 // compared, and every grid point of every layer timed on every device, written as a
-// CSV table and as profile runs that predictors train on.
+// CSV table and as profile runs that predictors train on. Each layer is profiled as it
+// sits inside a model, between two 1x1 convs (build_layer_in_context), and the layer's
+// own node time is what the table gives: its cost without the conversions from and to
+// the plain layout of a graph's boundary.
 #pragma once
 #include <functional>
 #include <memory>
@@ -33,16 +36,20 @@ struct SweepRow {
   LayerSpec spec;
   std::string device;
   int threads = 0;            // the device's actual thread count
-  double flops = 0;
+  double flops = 0;           // of the layer's node
   double measured_load = -1;  // CPU busy share while timing, -1 when unknown
-  LayerTiming timing;
+  LayerTiming timing;         // the layer's node inside its graph
+  ProfileRun run;             // every node of the graph, as "sweep/<layer>/<params>"
 };
 
 // Every point of the layers' grids: each swept parameter varied with the others at
-// their defaults; a spec reached from two grids appears once.
+// their defaults, and unless `quick` the crossed grid (crossed_specs); a spec reached
+// from two grids appears once.
 std::vector<LayerSpec> sweep_specs(const std::vector<LayerKind>& layers, bool quick);
 
-// Times every spec on every device; `progress` (optional) gets each row as it is done.
+// Profiles every spec's graph in context on every device (per-node times over
+// `timer`'s repeats and minimum time after its warm-up); `progress` (optional) gets
+// each row as it is done.
 std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector<StudyDevice>& devices,
                                 const TimerOptions& timer, const std::function<void(const SweepRow&)>& progress = {});
 

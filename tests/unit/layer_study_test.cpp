@@ -135,6 +135,52 @@ TEST(LayerGrid, SweepsVisitGroupsDepthwiseAndPoolingStrides) {
   EXPECT_TRUE(labels.count("maxpool/batch=1,channels=64,size=56,kernel=3"));  // stride 2
 }
 
+// A layer between two 1x1 convs computes what it computes alone, on both backends.
+TEST(LayerGrid, LayersInContextSitBetweenTwoPointwiseConvs) {
+  LayerSpec conv = spec_of(LayerKind::Conv, 2, 8, 12, 9, 3);
+  set_param(conv, "stride", 2);
+  EXPECT_EQ(params_label(conv), "batch=2,c_in=8,c_out=12,size=9,kernel=3,stride=2");
+  EXPECT_EQ(output_shape(conv), (Shape{2, 12, 5, 5}));
+  Graph g = build_layer_in_context(conv, 3);
+  ASSERT_EQ(g.nodes.size(), 3u);
+  EXPECT_EQ(g.nodes[0].name, "before");
+  EXPECT_EQ(g.nodes[1].name, "conv");
+  EXPECT_EQ(g.nodes[2].name, "after");
+  EXPECT_EQ(g.value(g.nodes[0].inputs[1]).shape, (Shape{8, 8, 1, 1}));
+  EXPECT_EQ(g.value(g.nodes[2].inputs[1]).shape, (Shape{12, 12, 1, 1}));
+  EXPECT_EQ(g.value(g.outputs[0]).shape, (Shape{2, 12, 5, 5}));
+  EXPECT_EQ(build_layer_in_context(default_spec(LayerKind::BatchNorm)).nodes.size(), 1u);
+  EXPECT_EQ(build_layer_in_context(default_spec(LayerKind::Fc)).nodes.size(), 1u);
+
+  auto reference = create_device("reference");
+  auto cpu = create_device("cpu", DeviceOptions{2});
+  LayerSpec depthwise = spec_of(LayerKind::DwConv, 1, 16, 16, 11, 3);
+  set_param(depthwise, "stride", 2);
+  for (const LayerSpec& spec : {conv, depthwise, spec_of(LayerKind::MaxPool, 1, 12, 12, 9, 3)}) {
+    Graph graph = build_layer_in_context(spec, 7);
+    std::map<int, Tensor> feeds;
+    std::mt19937 rng(5);
+    feeds[graph.inputs[0]] = test_util::random_tensor(graph.value(graph.inputs[0]).shape, rng);
+    EXPECT_LT(test_util::max_abs_diff(test_util::run_graph(*reference, graph, feeds).at(0),
+                                      test_util::run_graph(*cpu, graph, feeds).at(0)),
+              1e-4)
+        << graph.name;
+  }
+}
+
+TEST(LayerGrid, TheFullSweepCrossesChannelsWithSizeAndStride) {
+  std::set<std::string> labels;
+  for (const LayerSpec& s : sweep_specs(parse_layers("conv,maxpool,fc"), false))
+    EXPECT_TRUE(labels.insert(layer_name(s.kind) + "/" + params_label(s)).second);
+  EXPECT_TRUE(labels.count("maxpool/batch=1,channels=256,size=14,kernel=3,stride=1"));
+  EXPECT_TRUE(labels.count("conv/batch=1,c_in=256,c_out=256,size=7,kernel=1,stride=2"));
+  EXPECT_TRUE(labels.count("fc/batch=1,f_in=8192,f_out=128"));
+  EXPECT_EQ(crossed_specs(LayerKind::Conv).size(), 3u * 3u * 2u * 2u);
+  EXPECT_EQ(crossed_specs(LayerKind::Lrn).size(), 9u);
+  for (const LayerSpec& s : sweep_specs(parse_layers("maxpool"), true))
+    EXPECT_FALSE(s.in_channels == 256 && s.size == 14) << "quick sweeps leave the crossed grid out";
+}
+
 TEST(LayerGrid, SweepSpecsCoverEveryGridOnce) {
   std::vector<LayerSpec> specs = sweep_specs(parse_layers("conv,fc"), true);
   std::set<std::string> labels;
@@ -184,6 +230,13 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   EXPECT_EQ(p.runs[0].model, "sweep/bn/batch=1,channels=4,size=4");
   EXPECT_EQ(p.runs[0].nodes.size(), 1u);
   EXPECT_EQ(p.runs[0].nodes[0].features.op, "BatchNormalization");
+  // A layer profiled between 1x1 convs keeps only its own node, with them as neighbours.
+  ProfileRun pool = run_sweep({spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3)}, devices, quick)[1].run;
+  ASSERT_EQ(pool.nodes.size(), 1u);
+  EXPECT_EQ(pool.nodes[0].features.op, "MaxPool");
+  EXPECT_EQ(pool.nodes[0].features.producer, static_cast<double>(Neighbour::Conv1x1));
+  EXPECT_EQ(pool.nodes[0].features.consumer, static_cast<double>(Neighbour::Conv1x1));
+  EXPECT_GT(pool.nodes[0].us.median, 0);
   EXPECT_EQ(p.devices.count("cpu:3"), 1u);
   EXPECT_EQ(p.devices.at("cpu:3").threads, 1);
   // The same name with other threads is another device: its old runs are dropped, not mixed in.

@@ -127,11 +127,13 @@ int append_node(Graph& graph, Node node, const std::string& output) {
   return y;
 }
 
-// A 1x1 conv (C -> C, with bias) named `name` reading `x`, for a layer's context.
-Node pointwise_conv(const std::string& name, int64_t channels, Graph& graph, int x, zoo::WeightRng& rng) {
+// A k x k conv (C -> C, stride 1, with bias) named `name` reading `x`, for a layer's
+// context.
+Node context_conv(const std::string& name, int64_t channels, int64_t kernel, Graph& graph, int x,
+                  zoo::WeightRng& rng) {
   LayerSpec spec = default_spec(LayerKind::Conv);
   spec.in_channels = spec.out_channels = channels;
-  spec.kernel = 1;
+  spec.kernel = kernel;
   Node node = layer_node(spec, graph, x, rng);
   node.name = name;
   return node;
@@ -278,17 +280,21 @@ Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
   return graph;
 }
 
+int64_t producer_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerKind::Lrn ? 3 : 1; }
+
 bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
 
 Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
   if (!has_context(spec.kind)) return build_layer_graph(spec, seed);
   if (spec.kind == LayerKind::Conv) check_groups(spec);
   Graph graph =
-      layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ") between 1x1 convs");
+      layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ") in context");
   zoo::WeightRng rng(seed);
-  int x = append_node(graph, pointwise_conv("before", spec.in_channels, graph, graph.inputs[0], rng), "layer_input");
+  int x = append_node(
+      graph, context_conv("before", spec.in_channels, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
+      "layer_input");
   int y = append_node(graph, layer_node(spec, graph, x, rng), "layer_output");
-  graph.outputs = {append_node(graph, pointwise_conv("after", output_channels(spec), graph, y, rng), "output")};
+  graph.outputs = {append_node(graph, context_conv("after", output_channels(spec), 1, graph, y, rng), "output")};
   infer_shapes(graph);
   return graph;
 }

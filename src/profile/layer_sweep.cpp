@@ -70,7 +70,7 @@ std::vector<LayerSpec> sweep_specs(const std::vector<LayerKind>& layers, bool qu
 }
 
 // The row of `spec` from its graph's profiled run, which keeps only the layer's node
-// (named after the layer kind): the 1x1 convs around it read or write the graph's
+// (named after the layer kind): the convs around it read or write the graph's
 // plain boundary layout, unlike any conv inside a model, and would teach predictors
 // that cost.
 static SweepRow row_of(const LayerSpec& spec, const StudyDevice& d, ProfileRun run) {

@@ -1,7 +1,7 @@
 // The layer sweep on real devices (design.md, method items 2 and 4): the devices being
 // compared, and every grid point of every layer timed on every device, written as a
 // CSV table and as profile runs that predictors train on. Each layer is profiled as it
-// sits inside a model, between two 1x1 convs (build_layer_in_context), and the layer's
+// sits inside a model, between two convs (build_layer_in_context), and the layer's
 // own node time is what the table gives: its cost without the conversions from and to
 // the plain layout of a graph's boundary.
 #pragma once

@@ -135,7 +135,7 @@ TEST(LayerGrid, SweepsVisitGroupsDepthwiseAndPoolingStrides) {
   EXPECT_TRUE(labels.count("maxpool/batch=1,channels=64,size=56,kernel=3"));  // stride 2
 }
 
-// A layer between two 1x1 convs computes what it computes alone, on both backends.
+// A layer between two convs computes what it computes alone, on both backends.
 TEST(LayerGrid, LayersInContextSitBetweenTwoPointwiseConvs) {
   LayerSpec conv = spec_of(LayerKind::Conv, 2, 8, 12, 9, 3);
   set_param(conv, "stride", 2);
@@ -150,6 +150,8 @@ TEST(LayerGrid, LayersInContextSitBetweenTwoPointwiseConvs) {
   EXPECT_EQ(g.value(g.nodes[2].inputs[1]).shape, (Shape{12, 12, 1, 1}));
   EXPECT_EQ(g.value(g.outputs[0]).shape, (Shape{2, 12, 5, 5}));
   EXPECT_EQ(build_layer_in_context(default_spec(LayerKind::BatchNorm)).nodes.size(), 1u);
+  Graph pool = build_layer_in_context(spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3));
+  EXPECT_EQ(pool.value(pool.nodes[0].inputs[1]).shape, (Shape{8, 8, 3, 3}));  // pools read a 3x3 conv's output
   EXPECT_EQ(build_layer_in_context(default_spec(LayerKind::Fc)).nodes.size(), 1u);
 
   auto reference = create_device("reference");
@@ -230,11 +232,11 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   EXPECT_EQ(p.runs[0].model, "sweep/bn/batch=1,channels=4,size=4");
   EXPECT_EQ(p.runs[0].nodes.size(), 1u);
   EXPECT_EQ(p.runs[0].nodes[0].features.op, "BatchNormalization");
-  // A layer profiled between 1x1 convs keeps only its own node, with them as neighbours.
+  // A layer profiled in context keeps only its own node, with the convs as neighbours.
   ProfileRun pool = run_sweep({spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3)}, devices, quick)[1].run;
   ASSERT_EQ(pool.nodes.size(), 1u);
   EXPECT_EQ(pool.nodes[0].features.op, "MaxPool");
-  EXPECT_EQ(pool.nodes[0].features.producer, static_cast<double>(Neighbour::Conv1x1));
+  EXPECT_EQ(pool.nodes[0].features.producer, static_cast<double>(Neighbour::Conv3x3));
   EXPECT_EQ(pool.nodes[0].features.consumer, static_cast<double>(Neighbour::Conv1x1));
   EXPECT_GT(pool.nodes[0].us.median, 0);
   EXPECT_EQ(p.devices.count("cpu:3"), 1u);

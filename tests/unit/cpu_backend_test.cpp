@@ -104,6 +104,41 @@ TEST(CpuDevice, VectorKernelsMatchReferenceInBothLayouts) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// Batch-1 convolutions large enough to split across threads: by output channels, or
+// (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
+// padding at the top and bottom; strides, dilations, groups, odd sizes and a fused
+// residual Add. 3 threads on 37 output rows give uneven parts.
+TEST(CpuDevice, ConvsSplitAcrossThreadsMatchReference) {
+  struct Case {
+    I w, pads, strides, dilations;
+    int64_t group;
+  };
+  const std::vector<Case> cases = {
+      {{12, 12, 3, 3}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 1},  // 12 channels: not Winograd
+      {{16, 12, 3, 3}, {1, 1, 2, 2}, {2, 2}, {1, 1}, 1},
+      {{16, 12, 5, 5}, {4, 4, 4, 4}, {1, 1}, {2, 2}, 1},
+      {{16, 12, 7, 7}, {3, 3, 3, 3}, {2, 2}, {1, 1}, 1},
+      {{24, 12, 1, 1}, {0, 0, 0, 0}, {1, 1}, {1, 1}, 1},
+      {{16, 12, 1, 1}, {0, 0, 0, 0}, {2, 2}, {1, 1}, 1},
+      {{16, 3, 3, 3}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 4},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE(shape_str(k.w) + " stride " + std::to_string(k.strides[0]) + " group " + std::to_string(k.group));
+    GraphBuilder b;
+    int x = b.input("x", {1, 12, 37, 37});
+    Attributes a = attrs({{"pads", k.pads}, {"strides", k.strides}, {"dilations", k.dilations}, {"group", k.group}});
+    int c = b.node("Conv", {x, b.weights("w", k.w, 0.3f), b.weights("b", {k.w[0]})}, a);
+    int residual = b.node("Conv", {x, b.weights("r", {k.w[0], 12, 1, 1}, 0.3f)}, attrs({{"strides", k.strides}}));
+    b.output(b.node("Relu", {b.node("Add", {c, residual})}));
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    for (int threads : {2, 3}) {
+      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+      EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0]))) << threads << " threads";
+    }
+  }
+}
+
 // A chain of `layers` 3x3 convs (8 channels, 32x32): compiled workspace in bytes.
 size_t chain_workspace(int layers) {
   GraphBuilder b;

@@ -1,6 +1,8 @@
 // Splitting a Conv into batch or channel slices (see conv_parts.h).
 #include "backends/cpu/conv_parts.h"
 
+#include <algorithm>
+
 #include "backends/cpu/execution_rules.h"
 
 namespace tandem::cpu {
@@ -37,6 +39,19 @@ std::vector<ConvPart> channel_parts(const Shape& x, const Shape& y, int64_t grou
 }
 
 }  // namespace
+
+std::vector<RowPart> row_parts(int64_t rows, int tasks) {
+  int64_t parts = std::max<int64_t>(1, std::min<int64_t>(tasks, rows));
+  std::vector<RowPart> all;
+  for (int64_t i = 0; i < parts; ++i) all.push_back({boundary(rows, parts, i), boundary(rows, parts, i + 1)});
+  return all;
+}
+
+RowWindow row_window(const RowPart& part, int64_t extent, int64_t stride, int64_t pad_top, int64_t in_rows) {
+  int64_t first = part.first * stride - pad_top, end = (part.last - 1) * stride - pad_top + extent;
+  return {std::max<int64_t>(first, 0), std::min(end, in_rows), std::max<int64_t>(-first, 0),
+          std::max<int64_t>(end - in_rows, 0)};
+}
 
 std::vector<ConvPart> conv_parts(const Shape& x, const Shape& y, int64_t group, int tasks) {
   if (tasks > 1 && x[0] > 1) return batch_parts(x, y, tasks);

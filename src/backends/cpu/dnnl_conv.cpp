@@ -3,8 +3,8 @@
 // post-ops for the fused activation plus following activations and a residual Add
 // (a sum post-op accumulating into the residual's buffer); a Concat's input is
 // written straight into its slice of the Concat's output. Large convolutions are
-// split into batch or output-channel parts (conv_parts.h), one primitive each, run
-// in parallel on the device's threads.
+// split into batch, output-channel or (channels last) output-row parts
+// (conv_parts.h), one primitive each, run in parallel on the device's threads.
 #include <cstring>
 
 #include "backends/cpu/conv_parts.h"
@@ -47,7 +47,12 @@ ConvPd conv_pd(SegmentCompiler& c, const ConvSpec& s, size_t fused, const memory
   return ConvPd(desc, attr, c.engine());
 }
 
-bool is_direct(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).rfind("jit", 0) == 0; }
+// A direct-convolution kernel: oneDNN's jit kernels (AVX2) or brgconv (AVX-512), not
+// its gemm or reference fallbacks.
+bool is_direct(const dnnl::primitive_desc_base& pd) {
+  std::string impl = pd.impl_info_str();
+  return impl.rfind("jit", 0) == 0 || impl.rfind("brg", 0) == 0;
+}
 
 // oneDNN 2.6's AVX2 direct convolution rejects some padded strided convolutions
 // (AlexNet's first layer: 11x11, stride 4, pads 2) and falls back to a gemm path at
@@ -111,13 +116,77 @@ TensorRef slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t 
   return part;
 }
 
+// Rows [first, last) of a batch-1 channels-last (1, C, H, W) tensor: a dense
+// channels-last tensor of its own, C * W floats per row.
+TensorRef rows_of(const TensorRef& t, const memory::desc& md, int64_t first, int64_t last) {
+  Shape shape = dims_of(md);
+  TensorRef part = t;
+  part.offset += static_cast<size_t>(first * shape[1] * shape[3]) * sizeof(float);
+  shape[2] = last - first;
+  part.shape = shape;
+  part.md = channels_last_md(shape);
+  return part;
+}
+
+// A batch-1 channels-last 2-D convolution as parts of its output rows, each reading
+// the input rows under its windows with its own top and bottom padding; every part
+// uses all weights. Nullopt when a part's primitive is not a direct kernel.
+std::optional<std::vector<SegmentCompiler::Part>> row_parts_of(SegmentCompiler& c, const ConvSpec& s, size_t fused,
+                                                                const ConvPd& whole, const memory::dims& weights,
+                                                                const TensorRef& src, const TensorRef& dst) {
+  memory::desc src_md = whole.src_desc(), dst_md = whole.dst_desc();
+  std::vector<RowPart> split = row_parts(dims_of(dst_md)[2], c.tasks());
+  if (split.size() < 2) return std::nullopt;
+  const DnnlWindow& w = s.window;
+  int64_t extent = (w.kernel[0] - 1) * (w.dilates[0] + 1) + 1;
+  std::vector<SegmentCompiler::Part> parts;
+  for (const RowPart& p : split) {
+    RowWindow rows = row_window(p, extent, w.strides[0], w.pad_l[0], dims_of(src_md)[2]);
+    ConvSpec part_spec = s;
+    part_spec.window.pad_l[0] = rows.pad_top;
+    part_spec.window.pad_r[0] = rows.pad_bottom;
+    TensorRef part_src = rows_of(src, src_md, rows.first, rows.last), part_dst = rows_of(dst, dst_md, p.first, p.last);
+    try {
+      parts.push_back({conv_pd(c, part_spec, fused, part_src.md, weights, part_dst.md),
+                       {{DNNL_ARG_SRC, part_src}, {DNNL_ARG_DST, part_dst}}});
+    } catch (const dnnl::error&) {
+      return std::nullopt;
+    }
+    if (!is_direct(parts.back().pd)) return std::nullopt;
+  }
+  return parts;
+}
+
+// Weights (and bias) for every part, prepared once per distinct slice and layout.
+void add_weights(SegmentCompiler& c, std::vector<SegmentCompiler::Part>& parts, const std::vector<ConvPart>& split,
+                 const std::vector<memory::dims>& part_weights, const Tensor& w, const Value* b) {
+  std::optional<TensorRef> weights, bias;  // of the previous part, shared by batch and row parts
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const ConvPart& p = split[i];
+    memory::desc weights_md = parts[i].pd.query_md(dnnl::query::weights_md);
+    if (!weights || p.oc0 != split[i - 1].oc0 || p.oc1 != split[i - 1].oc1 || weights->md != weights_md) {
+      weights = c.prepare(rows(w, p.oc0, p.oc1), plain_md(dims_shape(part_weights[i])), weights_md);
+      if (b) bias = c.constant(rows(*b->data, p.oc0, p.oc1));
+    }
+    parts[i].args.emplace_back(DNNL_ARG_WEIGHTS, *weights);
+    if (b) parts[i].args.emplace_back(DNNL_ARG_BIAS, *bias);
+  }
+}
+
 // The convolution as parallel parts: each with its slice of source, weights, bias
 // and destination. Nullopt when a part's primitive cannot be made in the same layouts.
 std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, const ConvSpec& s, size_t fused,
-                                                            const ConvPd& whole, const Tensor& w, const Value* b,
-                                                            const TensorRef& src, const TensorRef& dst) {
+                                                            const ConvPd& whole, const memory::dims& w_dims,
+                                                            const Tensor& w, const Value* b, const TensorRef& src,
+                                                            const TensorRef& dst) {
   memory::desc src_md = whole.src_desc(), dst_md = whole.dst_desc();
   Shape x = dims_of(src_md), y = dims_of(dst_md);
+  if (x.size() == 4 && x[0] == 1 && is_channels_last(src_md) && is_channels_last(dst_md)) {
+    auto parts = row_parts_of(c, s, fused, whole, w_dims, src, dst);
+    if (parts) add_weights(c, *parts, std::vector<ConvPart>(parts->size(), {0, 1, 0, y[1], 0, x[1]}),
+                           std::vector<memory::dims>(parts->size(), w_dims), w, b);
+    return parts;
+  }
   std::vector<ConvPart> split = conv_parts(x, y, s.group, c.tasks());
   if (split.size() < 2 || !same_layout(src_md, x) || !same_layout(dst_md, y)) return std::nullopt;
   std::vector<SegmentCompiler::Part> parts;
@@ -135,17 +204,7 @@ std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, c
     }
     if (!is_direct(parts.back().pd)) return std::nullopt;
   }
-  std::optional<TensorRef> weights, bias;  // of the previous part, shared by batch parts
-  for (size_t i = 0; i < parts.size(); ++i) {
-    const ConvPart& p = split[i];
-    memory::desc weights_md = parts[i].pd.query_md(dnnl::query::weights_md);
-    if (!weights || p.oc0 != split[i - 1].oc0 || p.oc1 != split[i - 1].oc1 || weights->md != weights_md) {
-      weights = c.prepare(rows(w, p.oc0, p.oc1), plain_md(dims_shape(part_weights[i])), weights_md);
-      if (b) bias = c.constant(rows(*b->data, p.oc0, p.oc1));
-    }
-    parts[i].args.emplace_back(DNNL_ARG_WEIGHTS, *weights);
-    if (b) parts[i].args.emplace_back(DNNL_ARG_BIAS, *bias);
-  }
+  add_weights(c, parts, split, part_weights, w, b);
   return parts;
 }
 
@@ -202,7 +261,7 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   if (!residual) pd = into_concat_slice(c, s, fused, pd, w_dims, result);
   TensorRef src = padding ? padded_input(c, node.inputs[0], *padding, pd.src_desc()) : c.in_layout(node.inputs[0], pd.src_desc());
   TensorRef dst = result_destination(c, result, residual, pd.dst_desc());
-  if (auto parts = parts_of(c, s, fused, pd, *w.data, b, src, dst)) return c.push_parallel(*parts);
+  if (auto parts = parts_of(c, s, fused, pd, w_dims, *w.data, b, src, dst)) return c.push_parallel(*parts);
   std::vector<std::pair<int, TensorRef>> args{
       {DNNL_ARG_SRC, src},
       {DNNL_ARG_WEIGHTS, c.prepare(*w.data, plain_md(dims_shape(w_dims)), pd.weights_desc())},

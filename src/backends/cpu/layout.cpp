@@ -53,6 +53,7 @@ std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& sha
   if (is_plain(md)) return plain_md(shape);
   Shape dims = dims_of(md);
   if (dims.size() >= 3 && dims.size() <= 5 && md == blocked8_md(dims)) return blocked8_md(shape);
+  if (is_channels_last(md)) return channels_last_md(shape);
   return std::nullopt;
 }
 

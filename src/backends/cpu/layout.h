@@ -27,7 +27,9 @@ memory::desc blocked8_md(const Shape& shape);
 memory::desc channels_last_md(const Shape& shape);
 // True when `md` is channels_last_md of its dims.
 bool is_channels_last(const memory::desc& md);
-// The layout of `md` (plain or blocked8) for other dims; nullopt for other layouts.
+// The layout of `md` (plain, blocked8 or channels last) for other dims; nullopt for
+// other layouts. A batch slice of any of them, or a channel slice of plain or blocked8
+// at a multiple of 8 channels, is a dense tensor of that layout.
 std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape);
 // Row-major descriptor of `dims` with explicit element strides.
 memory::desc strided_md(const memory::dims& dims, const memory::dims& strides);

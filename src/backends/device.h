@@ -67,6 +67,9 @@ struct DeviceInfo {
   // Host devices: the cores their threads are pinned to; empty: unpinned (any core).
   // Two host devices whose cores overlap (or either is unpinned) share compute.
   std::vector<int> cores = {};
+  // Host devices: their convolutions keep activations channels last (the cpu backend
+  // where oneDNN picks its AVX-512 kernels), which changes how a conv is split.
+  bool channels_last = false;
 };
 
 struct DeviceOptions {

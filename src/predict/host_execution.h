@@ -12,7 +12,7 @@ namespace tandem {
 
 struct HostExecution {
   double tasks = 1;                // parallel tasks the node is split into (1 for small nodes)
-  double parts = 1;                // slices a convolution is cut into (batch or channel blocks)
+  double parts = 1;                // slices a convolution is cut into (batch, channel blocks or rows)
   double parallel_efficiency = 1;  // parts / (tasks * rounds): 1 when every task is busy throughout
   bool winograd = false;           // a 3x3 stride-1 convolution run as Winograd F(2x2, 3x3)
   double effective_flops = 0;      // FLOPs the chosen algorithm performs (Winograd: / 2.25)

@@ -33,6 +33,8 @@ static DeviceModels describe_device(const std::string& name, const std::map<std:
     models.threads = fingerprint->second.threads;
   }
   if (models.threads <= 0 && !samples.empty()) models.threads = static_cast<int>(samples[0]->features.threads);
+  models.channels_last = std::any_of(samples.begin(), samples.end(),
+                                     [](const LatencySample* s) { return s->features.channels_last > 0; });
   models.fallback = Roofline::defaults(models.kind, models.threads);
   return models;
 }
@@ -111,7 +113,10 @@ std::vector<double> Predictor::predict(const std::vector<NodeFeatures>& features
   for (const auto& [op, indices] : by_op) {
     auto model = models->ops.find(op);
     std::vector<NodeFeatures> group;
-    for (size_t i : indices) group.push_back(features[i]);
+    for (size_t i : indices) {
+      group.push_back(features[i]);
+      group.back().channels_last = models->channels_last ? 1 : 0;
+    }
     std::vector<double> predicted;
     if (model != models->ops.end()) predicted = model->second.predict_us(group);
     else

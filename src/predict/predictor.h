@@ -24,6 +24,7 @@ struct DeviceModels {
   DeviceKind kind = DeviceKind::Host;
   std::string description;
   int threads = 0;                      // as profiled
+  bool channels_last = false;           // its convs keep channels last (as profiled)
   Roofline fallback;                    // all of the device's samples, or defaults
   std::map<std::string, OpModel> ops;   // by op type
   std::set<std::string> fused;          // signatures always fused into the node before

@@ -41,6 +41,7 @@ json device_json(const DeviceModels& d) {
   return {{"kind", device_kind_name(d.kind)},
           {"description", d.description},
           {"threads", d.threads},
+          {"channels_last", d.channels_last},
           {"fallback", roofline_json(d.fallback)},
           {"ops", ops},
           {"fused", d.fused},
@@ -52,6 +53,7 @@ DeviceModels device_from_json(const json& j, const std::string& where) {
   d.kind = kind_from_name(field(j, "kind", json::value_t::string, where).get<std::string>(), where);
   d.description = field(j, "description", json::value_t::string, where).get<std::string>();
   d.threads = field(j, "threads", json::value_t::number_integer, where).get<int>();
+  if (j.contains("channels_last")) d.channels_last = field(j, "channels_last", json::value_t::boolean, where).get<bool>();
   d.fallback = roofline_from_json(field(j, "fallback", json::value_t::object, where), where + ".fallback");
   for (const auto& [op, model] : field(j, "ops", json::value_t::object, where).items())
     d.ops[op] = op_model_from_json(model, where + ".ops." + op);

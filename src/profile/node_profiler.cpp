@@ -225,6 +225,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     sample.fused = std::all_of(samples.begin(), samples.end(), [](double us) { return us == 0; });
     sample.features = features[static_cast<size_t>(n)];
     sample.features.threads = device_.info().threads;
+    sample.features.channels_last = device_.info().channels_last ? 1 : 0;
     sample.features.load = injected_share;
     run.nodes.push_back(std::move(sample));
   }

@@ -31,9 +31,12 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"spatial", &NodeFeatures::spatial},       {"groups", &NodeFeatures::groups},
       {"batch", &NodeFeatures::batch},           {"threads", &NodeFeatures::threads},
       {"load", &NodeFeatures::load},             {"producer", &NodeFeatures::producer},
-      {"consumer", &NodeFeatures::consumer}};
+      {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last}};
   return fields;
 }
+
+// Features a profile may lack (written before they existed): read as 0.
+bool optional_feature(const char* name) { return std::string(name) == "channels_last"; }
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"p10", s.p10}, {"p90", s.p90}}; }
 
@@ -130,7 +133,8 @@ class Reader {
     std::string at = where + ".features";
     NodeFeatures out;
     out.op = text(f, at, "op");
-    for (const auto& [name, field] : feature_fields()) out.*field = number(f, at, name);
+    for (const auto& [name, field] : feature_fields())
+      if (!optional_feature(name) || f.contains(name)) out.*field = number(f, at, name);
     return out;
   }
 

@@ -124,6 +124,11 @@ TEST(PredictorFeatures, HostExecutionFollowsTheCpuBackend) {
   HostExecution one_block = host_execution(conv_geometry(1, 512, 8, 28, 1));
   EXPECT_EQ(one_block.parts, 1);
   EXPECT_DOUBLE_EQ(one_block.parallel_efficiency, 0.5);
+  // Channels last (AVX-512 machines): batch 1 splits its 7 output rows, 4 then 3.
+  NodeFeatures rows = conv_geometry(1, 512, 8, 7, 1);
+  rows.channels_last = 1;
+  EXPECT_EQ(host_execution(rows).parts, 2);
+  EXPECT_DOUBLE_EQ(host_execution(rows).parallel_efficiency, 7.0 / 8.0);
   NodeFeatures pool = conv_geometry(8, 64, 64, 28, 3);
   pool.op = "MaxPool";
   EXPECT_FALSE(host_execution(pool).winograd);
@@ -291,7 +296,10 @@ TEST(Predictor, SaveLoadGivesIdenticalPredictions) {
     FitOptions options;
     options.kinds = {kind};
     LinkProfile link{"cuda", "to_device", {}, {5, 100, 0, 0}};
-    Predictor fitted = Predictor::fit(law_samples(100, 0.05, 5), {}, {link}, options);
+    std::vector<LatencySample> samples = law_samples(100, 0.05, 5);
+    for (LatencySample& sample : samples) sample.features.channels_last = 1;
+    Predictor fitted = Predictor::fit(samples, {}, {link}, options);
+    EXPECT_TRUE(fitted.device("cpu")->channels_last);
     std::string path = temp_path("roundtrip.json");
     fitted.save(path);
     Predictor loaded = Predictor::load(path);
@@ -302,6 +310,7 @@ TEST(Predictor, SaveLoadGivesIdenticalPredictions) {
       EXPECT_EQ(loaded.predict(f, "cpu"), fitted.predict(f, "cpu"));
     }
     EXPECT_EQ(loaded.device("cpu")->ops.at("Conv").kind, kind);
+    EXPECT_TRUE(loaded.device("cpu")->channels_last);
     EXPECT_EQ(loaded.predict_copy("cuda", "to_device", 1e4), fitted.predict_copy("cuda", "to_device", 1e4));
     std::remove(path.c_str());
   }

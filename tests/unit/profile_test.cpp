@@ -3,6 +3,7 @@
 // per-node profiling of a small model on the reference and cpu devices, link timing,
 // and the cache rules.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cmath>
@@ -54,6 +55,7 @@ ProfileRun sample_run(const std::string& device = "cpu", int64_t batch = 2, doub
   conv.features.flops = 1.2e6;
   conv.features.kernel = 25;
   conv.features.load = 0.5;
+  conv.features.channels_last = 1;
   NodeSample fused = conv;
   fused.name = "relu";
   fused.fused = true;
@@ -106,11 +108,17 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(run.nodes[0].features.flops, 1.2e6);
   EXPECT_DOUBLE_EQ(run.nodes[0].features.kernel, 25);
   EXPECT_EQ(run.nodes[0].features.op, "Conv");
+  EXPECT_EQ(run.nodes[0].features.channels_last, 1);
   EXPECT_TRUE(run.nodes[1].fused);
   ASSERT_EQ(read.links.size(), 1u);
   EXPECT_EQ(read.links[0].direction, "to_device");
   EXPECT_EQ(read.links[0].samples.size(), 2u);
   EXPECT_DOUBLE_EQ(read.links[0].fit.bytes_per_us, written.links[0].fit.bytes_per_us);
+  // A profile written before the layout feature existed reads it as 0.
+  nlohmann::json file = nlohmann::json::parse(std::ifstream(path));
+  for (nlohmann::json& node : file["runs"][0]["nodes"]) node["features"].erase("channels_last");
+  std::ofstream(path) << file.dump();
+  EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.channels_last, 0);
   std::filesystem::remove(path);
 }
 

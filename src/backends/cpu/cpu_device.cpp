@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "backends/cpu/lowering.h"
+#include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/segment_compiler.h"
 #include "core/cores.h"
 #include "tandem/error.h"
@@ -49,6 +50,7 @@ class CpuDevice : public HostDevice {
     info_.threads = threads;
     info_.transfer.streams = "one thread pool; run() and copies finish before they return";
     info_.cores = cores;
+    info_.channels_last = cpu::convs_prefer_channels_last(engine_);
     pool_ = std::make_shared<cpu::ThreadPool>(threads, cores);
   }
 

@@ -28,6 +28,18 @@ LayerSpec spec_of(LayerKind kind, int64_t batch, int64_t in, int64_t out, int64_
   return s;
 }
 
+// The graph on the cpu device with `threads` threads against the reference, on
+// seeded random inputs.
+void expect_cpu_matches_reference(const Graph& graph, int threads) {
+  std::map<int, Tensor> feeds;
+  std::mt19937 rng(5);
+  feeds[graph.inputs[0]] = test_util::random_tensor(graph.value(graph.inputs[0]).shape, rng);
+  EXPECT_LT(test_util::max_abs_diff(test_util::run_graph(*create_device("reference"), graph, feeds).at(0),
+                                    test_util::run_graph(*create_device("cpu", DeviceOptions{threads}), graph, feeds).at(0)),
+            1e-4)
+      << graph.name;
+}
+
 Shape output_shape(const LayerSpec& spec) {
   Graph g = build_layer_graph(spec);
   EXPECT_EQ(g.nodes.size(), 1u);
@@ -109,19 +121,10 @@ TEST(LayerGrid, GroupedDepthwiseAndStrideOnePoolingLayers) {
   EXPECT_THROW(set_param(pool, "groups", 2), Error);
   EXPECT_THROW(crossover_range(LayerKind::Conv, "groups"), Error);
 
-  auto reference = create_device("reference");
-  auto cpu = create_device("cpu", DeviceOptions{1});
   for (const LayerSpec& spec : {spec_of(LayerKind::Conv, 2, 8, 12, 9, 3), pool}) {
     LayerSpec s = spec;
     if (s.kind == LayerKind::Conv) s.groups = 4;
-    Graph graph = build_layer_graph(s, 7);
-    std::map<int, Tensor> feeds;
-    std::mt19937 rng(5);
-    feeds[graph.inputs[0]] = test_util::random_tensor(graph.value(graph.inputs[0]).shape, rng);
-    EXPECT_LT(test_util::max_abs_diff(test_util::run_graph(*reference, graph, feeds).at(0),
-                                      test_util::run_graph(*cpu, graph, feeds).at(0)),
-              1e-4)
-        << graph.name;
+    expect_cpu_matches_reference(build_layer_graph(s, 7), 1);
   }
 }
 
@@ -154,20 +157,10 @@ TEST(LayerGrid, LayersInContextSitBetweenTwoPointwiseConvs) {
   EXPECT_EQ(pool.value(pool.nodes[0].inputs[1]).shape, (Shape{8, 8, 3, 3}));  // pools read a 3x3 conv's output
   EXPECT_EQ(build_layer_in_context(default_spec(LayerKind::Fc)).nodes.size(), 1u);
 
-  auto reference = create_device("reference");
-  auto cpu = create_device("cpu", DeviceOptions{2});
   LayerSpec depthwise = spec_of(LayerKind::DwConv, 1, 16, 16, 11, 3);
   set_param(depthwise, "stride", 2);
-  for (const LayerSpec& spec : {conv, depthwise, spec_of(LayerKind::MaxPool, 1, 12, 12, 9, 3)}) {
-    Graph graph = build_layer_in_context(spec, 7);
-    std::map<int, Tensor> feeds;
-    std::mt19937 rng(5);
-    feeds[graph.inputs[0]] = test_util::random_tensor(graph.value(graph.inputs[0]).shape, rng);
-    EXPECT_LT(test_util::max_abs_diff(test_util::run_graph(*reference, graph, feeds).at(0),
-                                      test_util::run_graph(*cpu, graph, feeds).at(0)),
-              1e-4)
-        << graph.name;
-  }
+  for (const LayerSpec& spec : {conv, depthwise, spec_of(LayerKind::MaxPool, 1, 12, 12, 9, 3)})
+    expect_cpu_matches_reference(build_layer_in_context(spec, 7), 2);
 }
 
 TEST(LayerGrid, TheFullSweepCrossesChannelsWithSizeAndStride) {

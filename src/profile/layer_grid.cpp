@@ -146,6 +146,13 @@ int64_t output_channels(const LayerSpec& spec) {
 
 int64_t default_stride(LayerKind kind) { return is_pool(kind) ? 2 : 1; }
 
+// The kernel of the conv that writes a layer's input in its context: 3x3 before
+// pooling and LRN, 1x1 before convs.
+int64_t producer_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerKind::Lrn ? 3 : 1; }
+
+// BN (a conv before it would absorb it) and FC are profiled alone.
+bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
+
 }  // namespace
 
 int64_t stride_of(const LayerSpec& spec) {
@@ -279,10 +286,6 @@ Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
   infer_shapes(graph);
   return graph;
 }
-
-int64_t producer_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerKind::Lrn ? 3 : 1; }
-
-bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
 
 Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
   if (!has_context(spec.kind)) return build_layer_graph(spec, seed);

@@ -87,15 +87,12 @@ Graph build_layer_graph(const LayerSpec& spec, uint64_t seed = 1);
 // "after" (C_out -> C_out) reads its output, so that a device keeps around the layer
 // the layout its convolutions choose, as it does in a zoo model, instead of
 // converting from and to the plain layout of a graph's boundary. "before" is what
-// usually writes such a layer's input in the zoo models: 3x3 (producer_kernel) for
-// pooling and LRN, 1x1 for convs (MobileNet's depthwise layers, bottlenecks). It
+// usually writes such a layer's input in the zoo models: 3x3 for pooling and LRN, 1x1 for convs (MobileNet's depthwise layers, bottlenecks). It
 // matters: on the cpu backend a pool reading what a 1x1 conv just wrote took about
 // twice as long as one reading a 3x3 conv's output. BN and FC are left alone (the same graph
 // as build_layer_graph): a conv before BN would absorb it when the graph is
 // optimised, and an FC layer reads a flattened or FC output in models. The layer's
 // node keeps the name layer_name(kind).
-bool has_context(LayerKind kind);
-int64_t producer_kernel(LayerKind kind);
 Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed = 1);
 
 // The values a sweep visits for `param` of this layer (the others at their defaults);

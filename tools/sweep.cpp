@@ -1,5 +1,6 @@
 // `tandem sweep`: times one-layer graphs (conv, pooling, LRN, BN, FC) over grids of
-// batch, channels, feature size and kernel on each device, writes the table as CSV and
+// batch, channels, feature size and kernel, or over random draws of them (--sample), on
+// each device, writes the table as CSV and
 // optionally adds the measurements to a profile so that predictors train on them.
 #include <map>
 
@@ -7,6 +8,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "profile/layer_sampling.h"
 #include "profile/layer_sweep.h"
 
 namespace tandem::cli {
@@ -18,6 +20,8 @@ struct SweepArgs {
   std::vector<std::string> devices;
   std::vector<int> threads;
   bool quick = false;
+  int sample = 0;  // > 0: this many random layers per kind instead of the grid
+  uint64_t seed = 1;
   double min_seconds = 0.2;
   std::string table, profile;
   GpuFlags gpu;
@@ -48,7 +52,9 @@ void sweep(const SweepArgs& args) {
   std::vector<StudyDevice> devices =
       open_study_devices(args.devices.empty() ? default_study_devices() : args.devices, args.threads, base);
   check_sweep_outputs(args.table, args.profile);
-  std::vector<LayerSpec> specs = sweep_specs(parse_layers(args.layers), args.quick);
+  std::vector<LayerKind> layers = parse_layers(args.layers);
+  std::vector<LayerSpec> specs =
+      args.sample > 0 ? sampled_specs(layers, args.sample, args.seed) : sweep_specs(layers, args.quick);
   TimerOptions timer;
   timer.min_seconds = args.min_seconds;
   size_t total = specs.size() * devices.size(), done = 0;
@@ -74,7 +80,12 @@ void add_sweep_command(CLI::App& app) {
       ->delimiter(',');
   cmd->add_option("--threads", args.threads, "CPU threads per device, or one count for all (0: all cores)")
       ->delimiter(',');
-  cmd->add_flag("--quick", args.quick, "Three values per parameter instead of the full grid");
+  auto* quick = cmd->add_flag("--quick", args.quick, "Three values per parameter instead of the full grid");
+  cmd->add_option("--sample", args.sample,
+                  "Random layers per kind, all parameters drawn at once, instead of the grid (for training predictors)")
+      ->check(CLI::PositiveNumber)
+      ->excludes(quick);
+  cmd->add_option("--seed", args.seed, "Seed of --sample's draw (default 1)");
   cmd->add_option("--min-time", args.min_seconds, "Minimum timed seconds per layer and device (default 0.2)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("-o,--output", args.table, "CSV table to write")->required();

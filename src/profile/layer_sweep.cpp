@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "backends/registry.h"
 #include "core/files.h"
 #include "profile/fingerprint.h"
+#include "profile/interleaved.h"
 #include "profile/node_profiler.h"
 #include "profile/profile_cache.h"
 #include "tandem/error.h"
@@ -98,16 +100,21 @@ std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector
   measure.max_repeats = timer.max_repeats;
   measure.min_seconds = timer.min_seconds;
   measure.isolated_runs = 0;
+  // Every (layer, device) point is one configuration, in spec order, devices inner.
+  std::vector<ProfilerMaker> makers;
+  for (const LayerSpec& spec : specs)
+    for (StudyDevice& d : devices)
+      makers.push_back([&spec, &d] {
+        return std::make_unique<NodeProfiler>(build_layer_in_context(spec), "sweep", *d.device, spec.batch);
+      });
+  std::vector<std::optional<SweepRow>> done(makers.size());
+  profile_interleaved(makers, 0, measure, ProfilingTurns{}, [&](size_t config, ProfileRun run, double) {
+    done[config] = row_of(specs[config / devices.size()], devices[config % devices.size()], std::move(run));
+    if (progress) progress(*done[config]);
+  });
   std::vector<SweepRow> rows;
-  for (const LayerSpec& spec : specs) {
-    Graph graph = build_layer_in_context(spec);
-    for (StudyDevice& d : devices) {
-      NodeProfiler profiler(graph, "sweep", *d.device, spec.batch);
-      SweepRow row = row_of(spec, d, profiler.measure(0, measure));
-      if (progress) progress(row);
-      rows.push_back(std::move(row));
-    }
-  }
+  for (std::optional<SweepRow>& row : done)
+    if (row) rows.push_back(std::move(*row));
   return rows;
 }
 

@@ -48,8 +48,11 @@ struct SweepRow {
 std::vector<LayerSpec> sweep_specs(const std::vector<LayerKind>& layers, bool quick);
 
 // Profiles every spec's graph in context on every device (per-node times over
-// `timer`'s repeats and minimum time after its warm-up); `progress` (optional) gets
-// each row as it is done.
+// `timer`'s repeats and minimum time after its warm-up), the points taking turns as
+// the zoo models do (interleaved.h): a slow phase of the machine lasting seconds,
+// which would slow every layer timed during it, lands on many layers' turns alike and
+// the median leaves it out. Rows come back in spec order (devices inner); `progress`
+// (optional) gets each row as it is done.
 std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector<StudyDevice>& devices,
                                 const TimerOptions& timer, const std::function<void(const SweepRow&)>& progress = {});
 

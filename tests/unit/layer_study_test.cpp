@@ -11,6 +11,8 @@
 #include "backends/registry.h"
 #include "op_test_util.h"
 #include "profile/crossover_study.h"
+#include "ops/op.h"
+#include "profile/layer_sampling.h"
 #include "profile/layer_sweep.h"
 #include "tandem/error.h"
 
@@ -187,6 +189,45 @@ TEST(LayerGrid, SweepSpecsCoverEveryGridOnce) {
   }
 }
 
+TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
+  std::vector<LayerKind> kinds = parse_layers("all");
+  std::vector<LayerSpec> specs = sampled_specs(kinds, 40, 3);
+  ASSERT_EQ(specs.size(), 40u * kinds.size());
+  std::set<std::string> labels, kernels;
+  for (const LayerSpec& s : specs) {
+    std::string label = layer_name(s.kind) + "/" + params_label(s);
+    EXPECT_TRUE(labels.insert(label).second) << label;
+    if (s.kind == LayerKind::Fc) {
+      EXPECT_LE(double(s.in_channels) * double(s.out_channels), kMaxSampledWeights) << label;
+    } else {
+      EXPECT_LE(layer_flops(s), kMaxSampledFlops) << label;
+      EXPECT_GE(s.size, s.kernel) << label;
+    }
+    if (s.kind == LayerKind::Conv) kernels.insert(std::to_string(s.kernel) + "/" + std::to_string(stride_of(s)));
+  }
+  EXPECT_GE(kernels.size(), 4u) << "conv draws combine several kernels and strides";
+  std::vector<LayerSpec> again = sampled_specs(kinds, 40, 3), other = sampled_specs(kinds, 40, 4);
+  size_t same = 0, differ = 0;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    same += params_label(again[i]) == params_label(specs[i]);
+    differ += params_label(other[i]) != params_label(specs[i]);
+  }
+  EXPECT_EQ(same, specs.size()) << "one seed, one draw";
+  EXPECT_GT(differ, specs.size() / 2) << "another seed, other layers";
+  EXPECT_THROW(sampled_specs(kinds, 0, 1), Error);
+}
+
+TEST(LayerSampling, FlopsMatchTheBuiltNode) {
+  LayerSpec conv = spec_of(LayerKind::Conv, 2, 8, 16, 9, 3);
+  conv.stride = 2;
+  LayerSpec dw = spec_of(LayerKind::DwConv, 1, 16, 16, 10, 5);
+  LayerSpec fc = spec_of(LayerKind::Fc, 4, 100, 30, 1, 1);
+  for (const LayerSpec& spec : {conv, dw, fc}) {
+    Graph g = build_layer_graph(spec);
+    EXPECT_NEAR(layer_flops(spec), node_cost(g.nodes[0], g).flops, 1e-9 * layer_flops(spec)) << g.name;
+  }
+}
+
 TEST(LayerTimer, TimesRepeatsAfterWarmup) {
   auto cpu = create_device("cpu", DeviceOptions{1});
   TimerOptions options;
@@ -215,8 +256,16 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   std::vector<StudyDevice> devices = open_study_devices({"reference", "cpu:3"}, {1});
   std::vector<LayerSpec> specs = {spec_of(LayerKind::BatchNorm, 1, 4, 4, 4, 1), spec_of(LayerKind::Fc, 2, 8, 4, 1, 1)};
   TimerOptions quick{0, 1, 2, 0.0};
-  std::vector<SweepRow> rows = run_sweep(specs, devices, quick);
+  int reported = 0;
+  std::vector<SweepRow> rows = run_sweep(specs, devices, quick, [&](const SweepRow&) { ++reported; });
   ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(reported, 4);
+  // Measured in turns, returned in spec order with the devices inner.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(rows[i].device, devices[i % 2].name) << i;
+    EXPECT_EQ(rows[i].spec.kind, specs[i / 2].kind) << i;
+    EXPECT_GE(rows[i].timing.repeats, 1) << i;
+  }
   TempFile file("tandem_layer_sweep_test");
   add_sweep_to_profile(rows, devices, file.path());
   add_sweep_to_profile(rows, devices, file.path());

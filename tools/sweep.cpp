@@ -83,7 +83,7 @@ void add_sweep_command(CLI::App& app) {
   auto* quick = cmd->add_flag("--quick", args.quick, "Three values per parameter instead of the full grid");
   cmd->add_option("--sample", args.sample,
                   "Random layers per kind, all parameters drawn at once, instead of the grid (for training predictors)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 100000))
       ->excludes(quick);
   cmd->add_option("--seed", args.seed, "Seed of --sample's draw (default 1)");
   cmd->add_option("--min-time", args.min_seconds, "Minimum timed seconds per layer and device (default 0.2)")

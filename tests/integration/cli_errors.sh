@@ -4,7 +4,8 @@
 # and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 # Profiles and predictors: corrupt files, unknown devices and bad options are errors
-# too, and a small profile -> fit -> predict round trip works. `bench --compare`
+# too, and a small profile -> fit -> predict round trip works; `sweep --sample` writes
+# random layers into a profile. `bench --compare`
 # rejects an unknown device and compares lenet5 on cpu:0, cpu:1 and auto. Usage errors
 # (an unknown option, a missing argument) exit with code 2 and the parser's message.
 set -u
@@ -83,6 +84,13 @@ expect_error "interleave must be at least 1" "$tandem" profile lenet5 --interlea
 expect_success "taking turns" "$tandem" profile lenet5 --devices cpu:0,cpu:1 --batch 1,2 --repeats 3 --min-seconds 0.05 \
   --interleave 4 --force -o "$work/turns.json"
 expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
+
+# sweep --sample: random layers into a profile that fit trains on; bad counts are usage errors.
+expect_success "added 2 sweep runs" "$tandem" sweep --devices cpu --sample 1 --seed 5 --layers fc,bn --min-time 0.01 \
+  -o "$work/sampled.csv" --profile "$work/sampled.json"
+expect_success "fc,[0-9]" cat "$work/sampled.csv"
+expect_usage_error "sample" "$tandem" sweep --sample 0 -o "$work/sampled.csv"
+expect_usage_error "excludes" "$tandem" sweep --sample 2 --quick -o "$work/sampled.csv"
 
 # plan: a placement over two cpu devices from that predictor, and its errors.
 expect_success "predicted end to end" "$tandem" plan lenet5 --devices cpu:0,cpu:1 -p "$work/predictor.json" \

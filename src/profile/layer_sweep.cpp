@@ -101,11 +101,17 @@ std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector
   measure.min_seconds = timer.min_seconds;
   measure.isolated_runs = 0;
   // Every (layer, device) point is one configuration, in spec order, devices inner.
+  // Configurations are made in that order, so a layer's graph (its random weights can
+  // run to hundreds of MB) is built for its first device and dropped after its last.
   std::vector<ProfilerMaker> makers;
+  std::unique_ptr<Graph> graph;
   for (const LayerSpec& spec : specs)
-    for (StudyDevice& d : devices)
-      makers.push_back([&spec, &d] {
-        return std::make_unique<NodeProfiler>(build_layer_in_context(spec), "sweep", *d.device, spec.batch);
+    for (size_t d = 0; d < devices.size(); ++d)
+      makers.push_back([&spec, &devices, &graph, d] {
+        if (d == 0) graph = std::make_unique<Graph>(build_layer_in_context(spec));
+        auto profiler = std::make_unique<NodeProfiler>(*graph, "sweep", *devices[d].device, spec.batch);
+        if (d + 1 == devices.size()) graph.reset();
+        return profiler;
       });
   std::vector<std::optional<SweepRow>> done(makers.size());
   profile_interleaved(makers, 0, measure, ProfilingTurns{}, [&](size_t config, ProfileRun run, double) {

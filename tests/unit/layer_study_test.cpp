@@ -10,8 +10,8 @@
 
 #include "backends/registry.h"
 #include "op_test_util.h"
-#include "profile/crossover_study.h"
 #include "ops/op.h"
+#include "profile/crossover_study.h"
 #include "profile/layer_sampling.h"
 #include "profile/layer_sweep.h"
 #include "tandem/error.h"

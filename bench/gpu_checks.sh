@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The one prepared script for the GPU machine: every check of the cuda backend that
-# needs a GPU, in one go, in about 9 minutes (each part has its own time limit).
+# The prepared scripts for the GPU machine: every check that needs a GPU, in two sets
+# of about 9 minutes each (one set per call; each part has its own time limit).
 #
-#   bench/gpu_checks.sh BUNDLE_DIR OUT_DIR       (from the repository root)
+#   bench/gpu_checks.sh BUNDLE_DIR OUT_DIR [SET]       (from the repository root)
 #
 # BUNDLE_DIR holds the executables unit_tests, onnx_node_tests and tandem packed by
 # ../shared/device/bundle.sh (run as BUNDLE_DIR/run EXE ARGS...), and, for the ONNX node
 # tests, onnx-testdata.tar.xz (libonnx-testdata's data/ folder; docs/gpu-checks.md).
-# Parts, each with its full log OUT_DIR/<part>.log:
+# SET `backend` (the default): the cuda backend and the heterogeneous benchmark.
 #   env        nvidia-smi, `tandem devices`, the Python packages
 #   unit       unit tests Cuda* and the op harness on cuda
 #   node       ONNX node tests on cuda
@@ -19,6 +19,15 @@
 #              and auto with the measured oracle on lenet5, alexnet and resnet18 at
 #              batch 1 and 4); their tables go into OUT_DIR/benchmarks.md (a copy of
 #              docs/benchmarks.md; copy it back to keep the sections)
+# SET `predictors`: the layer study and the predictors on cuda (issue 4).
+#   env        as above
+#   crossover  `tandem crossover --devices cpu,cuda` over every default layer and
+#              parameter; OUT_DIR/crossover.json and crossover-svg.tar.gz (the plots)
+#   predictors `tandem profile` of the 9 zoo models on cuda at batch 1, 2, 4 and 8 (the
+#              host<->GPU link fit included), `tandem sweep --devices cuda --sample 40`
+#              added to a copy, and `tandem fit` on both; OUT_DIR/predictors.tar.gz holds
+#              the profiles, the sweep table and both fit reports, for refitting later
+#              on any machine
 # A summary table is printed last and kept in OUT_DIR/summary.txt. At most 8 files go
 # to OUT_DIR; scratch files go to a temporary folder.
 #
@@ -26,17 +35,25 @@
 # BENCH_ARGS (replaces the PyTorch benchmark's default scope, e.g. "--configs
 # eager,graphs,compile --models resnet18"), HETERO_ARGS (the same for the
 # heterogeneous one), and the limits in seconds UNIT_S, NODE_S, ZOO_S, ZOO_TF32_S,
-# BENCH_S (defaults 100, 60, 90, 60, 220: with env's 20, 9 minutes).
+# BENCH_S (defaults 100, 60, 90, 60, 220: with env's 20, 9 minutes), CROSSOVER_S,
+# PREDICTORS_S (defaults 150, 330); PREDICTOR_MODELS (default: the whole zoo, names
+# separated by spaces) and SWEEP_SAMPLE (random layers per kind, default 40) narrow the
+# `predictors` part. For a dry run of the `predictors` set on a machine
+# without a GPU: GPU_DEVICE=cpu:1 HOST_DEVICE=cpu:0 CHECK_THREADS=1,2 (two CPU devices
+# stand in for cpu and cuda).
 set -u -o pipefail
 
-[ $# -eq 2 ] || { echo "usage: $0 BUNDLE_DIR OUT_DIR" >&2; exit 2; }
+[ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 BUNDLE_DIR OUT_DIR [backend|predictors]" >&2; exit 2; }
+set_name=${3:-backend}
+case $set_name in backend | predictors) ;; *) echo "unknown set '$set_name': backend or predictors" >&2; exit 2 ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
 bundle=$(cd "$1" && pwd) || exit 2
 mkdir -p "$2" && out=$(cd "$2" && pwd) || exit 2
 [ -x "$bundle/run" ] || { echo "$bundle/run missing: not a bundle from ../shared/device/bundle.sh" >&2; exit 2; }
 python=${PYTHON:-python3}
 scratch=$(mktemp -d)
-export root bundle out python scratch PYTHONUNBUFFERED=1
+gpu=${GPU_DEVICE:-cuda} host=${HOST_DEVICE:-cpu} threads=${CHECK_THREADS:-}
+export root bundle out python scratch gpu host threads PYTHONUNBUFFERED=1
 trap 'rm -rf "$scratch"' EXIT
 
 # The bundled tandem as one executable path, for the Python scripts.
@@ -139,6 +156,53 @@ bench() {
   return $((rc ? rc : $?))
 }
 
+# Exits 77 (skipped) unless every device named is usable here (`tandem devices`).
+require_usable() {
+  local device backend
+  for device in "$@"; do
+    backend=${device%%:*}
+    "$bundle/run" tandem devices | awk -v b="$backend" '$1 == b && $2 == "yes" && $3 == "yes" { found = 1 } END { exit !found }' ||
+      { echo "device $device is not usable here:"; "$bundle/run" tandem devices; exit 77; }
+  done
+}
+
+# The --threads option of the parts that compare or profile CPU devices, when set.
+thread_option() { [ -n "$threads" ] && echo "--threads $threads"; }
+
+crossover() {
+  require_usable "$host" "$gpu"
+  # shellcheck disable=SC2046  # thread_option is empty or one option with its value
+  "$bundle/run" tandem crossover --devices "$host,$gpu" $(thread_option) --svg-dir "$scratch/crossover" \
+    --json "$out/crossover.json"
+  local rc=$?
+  tar -C "$scratch" -czf "$out/crossover-svg.tar.gz" crossover && echo "plots: crossover-svg.tar.gz ($(ls "$scratch/crossover" | wc -l) files)"
+  return $rc
+}
+
+predictors() {
+  require_usable "$gpu"
+  local dir="$scratch/predictors" models
+  mkdir -p "$dir"
+  models=${PREDICTOR_MODELS:-$("$bundle/run" tandem zoo list | awk 'NR > 1 { print $1 }')}
+  # shellcheck disable=SC2086  # the zoo's names, one word each
+  "$bundle/run" tandem profile $models --devices "$gpu" --batch 1,2,4,8 -o "$dir/profile.json" || return
+  "$bundle/run" tandem fit "$dir/profile.json" -o "$dir/predictor.json" --json "$dir/fit-profile.json" || return
+  cp "$dir/profile.json" "$dir/profile-sweep.json"
+  "$bundle/run" tandem sweep --devices "$gpu" --sample "${SWEEP_SAMPLE:-40}" -o "$dir/sweep.csv" --profile "$dir/profile-sweep.json" || return
+  "$bundle/run" tandem fit "$dir/profile-sweep.json" -o "$dir/predictor-sweep.json" --json "$dir/fit-sweep.json"
+  local rc=$?
+  tar -C "$scratch" -czf "$out/predictors.tar.gz" predictors
+  for report in fit-profile fit-sweep; do
+    "$python" -c 'import json, sys
+path, report, device = sys.argv[1:]
+d = json.load(open(path))["devices"][device]
+print("{}: {} within 10%: {:.1f}%, within 20%: {:.1f}%, MAPE {:.1f}%".format(
+    report, device, 100 * d["within_10pct"], 100 * d["within_20pct"], d["mape"]))' \
+      "$dir/$report.json" "$report" "$gpu"
+  done
+  return $rc
+}
+
 # Prints the rows of cells separated by '|' as columns padded to their widest cell.
 print_columns() {
   awk -F'|' '{ for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > width[i]) width[i] = length($i) }
@@ -148,15 +212,20 @@ print_columns() {
                      sub(/ +$/, "", line); print line } }'
 }
 
-export -f environment node_test_data node_tests zoo bench
+export -f environment node_test_data node_tests zoo bench require_usable thread_option crossover predictors
 run_part env 20 "^cuda " environment
-run_part unit "${UNIT_S:-100}" "\[  PASSED  \] [0-9]|\[  SKIPPED \] [0-9]|FAILED TESTS" \
-  "$bundle/run" unit_tests --gtest_color=no \
-  --gtest_filter='Cuda*:*OpHarness*/cuda_*:OpHarnessCoverage.*'
-run_part node "${NODE_S:-60}" "^total:|no test ran|skipped|no ONNX node test data" node_tests
-run_part zoo "${ZOO_S:-90}" "runs pass|skipped" zoo zoo_strict --tolerance 1e-4
-run_part zoo_tf32 "${ZOO_TF32_S:-60}" "runs pass|skipped" zoo zoo_tf32 --tf32 --tolerance 3e-3 --batches 4
-run_part bench "${BENCH_S:-220}" "^wrote|^total|Error|not usable|cells" bench
+if [ "$set_name" = backend ]; then
+  run_part unit "${UNIT_S:-100}" "\[  PASSED  \] [0-9]|\[  SKIPPED \] [0-9]|FAILED TESTS" \
+    "$bundle/run" unit_tests --gtest_color=no \
+    --gtest_filter='Cuda*:*OpHarness*/cuda_*:OpHarnessCoverage.*'
+  run_part node "${NODE_S:-60}" "^total:|no test ran|skipped|no ONNX node test data" node_tests
+  run_part zoo "${ZOO_S:-90}" "runs pass|skipped" zoo zoo_strict --tolerance 1e-4
+  run_part zoo_tf32 "${ZOO_TF32_S:-60}" "runs pass|skipped" zoo zoo_tf32 --tf32 --tolerance 3e-3 --batches 4
+  run_part bench "${BENCH_S:-220}" "^wrote|^total|Error|not usable|cells" bench
+else
+  run_part crossover "${CROSSOVER_S:-150}" "^plots|not usable|^tandem:" crossover
+  run_part predictors "${PREDICTORS_S:-330}" "^fit-|not usable|^tandem:" predictors
+fi
 
 echo
 printf '%s\n' "${summary[@]}" | print_columns | tee "$out/summary.txt"

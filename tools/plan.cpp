@@ -6,6 +6,7 @@
 // --explain says per layer why it runs where it does (or, for several batch sizes,
 // which layers change device with batch size).
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <map>
 
@@ -86,7 +87,14 @@ BatchPlan plan_batch(const PlanArgs& args, const Graph& loaded, const Predictor&
   return b;
 }
 
-// "single device cpu: 1.20 ms (the plan is 8.3% faster)" for each device that runs every node.
+// " (the plan is 8.3% faster)", " (the plan is 4.0% slower)" or " (the same)".
+std::string plan_against_single(double plan_us, double single_us) {
+  double share = 100 * (single_us - plan_us) / single_us;
+  if (std::abs(share) < 0.05) return " (the same)";
+  return fmt::format(" (the plan is {:.1f}% {})", std::abs(share), share > 0 ? "faster" : "slower");
+}
+
+// "cpu alone: 1.20 ms (the plan is 8.3% faster)" for each device that runs every node.
 std::string single_device_comparison(const BatchPlan& b) {
   std::string out;
   for (const std::string& d : b.costs.devices) {
@@ -96,7 +104,7 @@ std::string single_device_comparison(const BatchPlan& b) {
     try {
       double us = place_layers(b.graph, b.costs, single).makespan_us;
       line = fmt::format("{} alone: {}", d, format_microseconds(us));
-      if (us > 0) line += fmt::format(" (the plan is {:.1f}% faster)", 100 * (us - b.plan.makespan_us) / us);
+      if (us > 0) line += plan_against_single(b.plan.makespan_us, us);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::Unsupported) throw;
       line = d + " alone: cannot run every node";

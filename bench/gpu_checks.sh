@@ -36,11 +36,11 @@
 # eager,graphs,compile --models resnet18"), HETERO_ARGS (the same for the
 # heterogeneous one), and the limits in seconds UNIT_S, NODE_S, ZOO_S, ZOO_TF32_S,
 # BENCH_S (defaults 100, 60, 90, 60, 220: with env's 20, 9 minutes), CROSSOVER_S,
-# PREDICTORS_S (defaults 150, 330); PREDICTOR_MODELS (default: the whole zoo, names
-# separated by spaces) and SWEEP_SAMPLE (random layers per kind, default 40) narrow the
-# `predictors` part. For a dry run of the `predictors` set on a machine
-# without a GPU: GPU_DEVICE=cpu:1 HOST_DEVICE=cpu:0 CHECK_THREADS=1,2 (two CPU devices
-# stand in for cpu and cuda).
+# PREDICTORS_S (defaults 150, 330). Narrowing the `predictors` set: PREDICTOR_MODELS
+# (default: the whole zoo; names separated by spaces), SWEEP_SAMPLE (random layers per
+# kind, default 40), CROSSOVER_ARGS (e.g. "--layers fc --quick"). For a dry run of that
+# set on a machine without a GPU: GPU_DEVICE=cpu:1 HOST_DEVICE=cpu:0 CHECK_THREADS=1,2
+# (two CPU devices stand in for cpu and cuda; tests/integration/gpu_checks_dry_run.sh).
 set -u -o pipefail
 
 [ $# -eq 2 ] || [ $# -eq 3 ] || { echo "usage: $0 BUNDLE_DIR OUT_DIR [backend|predictors]" >&2; exit 2; }
@@ -171,9 +171,9 @@ thread_option() { [ -n "$threads" ] && echo "--threads $threads"; }
 
 crossover() {
   require_usable "$host" "$gpu"
-  # shellcheck disable=SC2046  # thread_option is empty or one option with its value
-  "$bundle/run" tandem crossover --devices "$host,$gpu" $(thread_option) --svg-dir "$scratch/crossover" \
-    --json "$out/crossover.json"
+  # shellcheck disable=SC2046,SC2086  # thread_option and CROSSOVER_ARGS are lists of options
+  "$bundle/run" tandem crossover --devices "$host,$gpu" $(thread_option) ${CROSSOVER_ARGS:-} \
+    --svg-dir "$scratch/crossover" --json "$out/crossover.json"
   local rc=$?
   tar -C "$scratch" -czf "$out/crossover-svg.tar.gz" crossover && echo "plots: crossover-svg.tar.gz ($(ls "$scratch/crossover" | wc -l) files)"
   return $rc

@@ -1,5 +1,5 @@
 // The link model: copy time against bytes as up to kMaxLinkSegments regimes of
-// consecutive measured sizes, each a line time = latency + bytes / bandwidth fitted by
+// consecutive measured sizes (three or more; two at either end), each a line time = latency + bytes / bandwidth fitted by
 // least squares on the relative error (each sample weighted by 1 / time^2), so that
 // 1 KB copies count as much as 64 MB ones. The split is chosen by dynamic
 // programming over the sorted sizes to minimise first the number of samples missed by
@@ -23,7 +23,11 @@ namespace {
 // errors and weights treat it as this long, so noise on a 20 ns copy cannot decide
 // where the regimes split.
 constexpr double kTimeFloorUs = 0.05;
-constexpr size_t kMinPointsPerSegment = 3;  // a line through two points always fits
+// A line through two points always fits, so an inner regime needs three. The first
+// and last may have two: the smallest and largest sizes measured can be the only ones
+// in their regime (e.g. DRAM copies, seen only at the two largest sizes).
+constexpr size_t kMinPointsPerSegment = 3;
+constexpr size_t kMinPointsPerEdgeSegment = 2;
 constexpr double kTargetError = 0.10;       // the accuracy a link model is meant to reach
 constexpr double kClearGain = 2.0 / 3;      // more segments must bring the max error to this share
 constexpr double kGoodEnough = kTargetError / 2;  // a single line this close needs no regimes
@@ -124,8 +128,9 @@ class Splitter {
   explicit Splitter(const Points& points) : n_(points.size()) {
     cost_.assign(n_ + 1, std::vector<FitCost>(n_ + 1));  // cost_[i][j]: one line over points [i, j)
     for (size_t i = 0; i < n_; ++i)
-      for (size_t j = i + std::min(kMinPointsPerSegment, n_); j <= n_; ++j)
-        cost_[i][j] = cost_of(fit_line(points, i, j), points, i, j);
+      for (size_t j = i + std::min(kMinPointsPerEdgeSegment, n_); j <= n_; ++j)
+        if (j - i >= std::min(kMinPointsPerSegment, n_) || i == 0 || j == n_)
+          cost_[i][j] = cost_of(fit_line(points, i, j), points, i, j);
   }
 
   Split best(int segments) const {

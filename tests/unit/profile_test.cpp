@@ -250,6 +250,22 @@ TEST(LinkFit, PiecewiseFitKeepsThreeRegimesWithinTenPercent) {
   EXPECT_DOUBLE_EQ(fit.latency_us, fit.segments.back().latency_us);
 }
 
+// Caches up to 256 KB, a faster streaming regime up to 16 MB, and DRAM-bound copies
+// seen only at the two largest sizes (32 and 64 MB, as on the 2-core development VM):
+// the last regime gets its own segment although it has two points.
+TEST(LinkFit, TheLargestTwoSizesCanFormTheirOwnRegime) {
+  std::vector<LinkSample> samples;
+  for (double bytes = 1024; bytes <= 64 << 20; bytes *= 2) {
+    double us = bytes <= 256 << 10 ? bytes / 11500 : bytes <= 16 << 20 ? bytes / 14500 : bytes / 10400;
+    samples.push_back({bytes, {us, 0, 0}});
+  }
+  LinkFit fit = fit_link(samples);
+  for (const LinkSample& s : samples)
+    EXPECT_LT(std::abs(fit.time_us(s.bytes) - s.us.median) / s.us.median, 0.10) << s.bytes << " bytes";
+  EXPECT_NEAR(fit.bytes_per_us, 10400, 100);  // the DRAM regime, used beyond 64 MB
+  EXPECT_GE(fit.segments.back().from_bytes, 16 << 20);
+}
+
 TEST(LinkFit, PiecewiseTimeNeverDecreasesWithBytes) {
   LinkFit fit = fit_link(three_regime_samples());
   double before = 0;

@@ -1,13 +1,14 @@
 // The link model: copy time against bytes as up to kMaxLinkSegments regimes of
-// consecutive measured sizes (three or more; two at either end), each a line time = latency + bytes / bandwidth fitted by
-// least squares on the relative error (each sample weighted by 1 / time^2), so that
-// 1 KB copies count as much as 64 MB ones. The split is chosen by dynamic
-// programming over the sorted sizes to minimise first the number of samples missed by
-// more than ±10%, then the largest relative error; more segments are used only when
-// they clearly help (fewer misses, or the largest error cut by a third). Between two
-// regimes the breakpoint is where their lines cross when they cross between the two
-// measured sizes (the time is continuous there); otherwise the time is kept monotone
-// non-decreasing by piecewise_time_us (link_model.h).
+// consecutive measured sizes (three or more; two at either end), each a line
+// time = latency + bytes / bandwidth fitted by least squares on the relative error
+// (each sample weighted by 1 / time^2), so that 1 KB copies count as much as 64 MB
+// ones. The split is chosen by dynamic programming over the sorted sizes to minimise
+// first the number of samples missed by more than ±10%, then the largest relative
+// error; more segments are used only when they clearly help (fewer misses, or the
+// largest error cut by a third). Between two regimes the breakpoint is where their
+// lines cross when they cross between the two measured sizes (the time is continuous
+// there); otherwise the time is kept monotone non-decreasing by piecewise_time_us
+// (link_model.h).
 #include <algorithm>
 #include <cmath>
 #include <limits>

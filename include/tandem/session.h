@@ -61,7 +61,10 @@ class Session {
   const std::string& device_name() const;  // "auto(cpu,cuda)" for the auto device
   int replans() const;                     // auto device: times re-planned so far (0 otherwise)
 
-  // Inputs in the order of inputs(); shapes and dtypes must match exactly.
+  // Inputs in the order of inputs(); shapes and dtypes must match exactly. run and
+  // run_profiled may be called from several threads: a session runs one request at a
+  // time and the others wait their turn (open one session per thread to run requests
+  // side by side).
   std::vector<Tensor> run(const std::vector<Tensor>& inputs);
   // Same, also timing every layer. Throws Unsupported on the auto device.
   std::vector<Tensor> run_profiled(const std::vector<Tensor>& inputs, std::vector<LayerTime>& layers);

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 
 #include "backends/registry.h"
 #include "ir/prepare.h"
@@ -30,6 +31,9 @@ struct Session::Impl {
   // Only for the auto device: the plan's runner (the fields above stay empty).
   std::unique_ptr<AutoRunner> auto_runner;
   std::string auto_name;
+  // One run at a time: the executable's arena, the staging buffers and the runner's
+  // drift state are the session's own, so concurrent callers queue here.
+  std::mutex running;
 
   ~Impl() {
     if (!device) return;
@@ -119,7 +123,11 @@ Session Session::open(const std::string& model, const SessionOptions& options) {
 
 const std::vector<TensorSpec>& Session::inputs() const { return impl_->inputs; }
 const std::vector<TensorSpec>& Session::outputs() const { return impl_->outputs; }
-int Session::replans() const { return impl_->auto_runner ? static_cast<int>(impl_->auto_runner->replans().size()) : 0; }
+int Session::replans() const {
+  if (!impl_->auto_runner) return 0;
+  std::lock_guard<std::mutex> lock(impl_->running);
+  return static_cast<int>(impl_->auto_runner->replans().size());
+}
 
 const std::string& Session::device_name() const {
   return impl_->auto_name.empty() ? impl_->device->name() : impl_->auto_name;
@@ -155,6 +163,7 @@ static std::vector<Tensor> execute(Session::Impl& s, const std::vector<Tensor>& 
 }
 
 std::vector<Tensor> Session::run(const std::vector<Tensor>& inputs) {
+  std::lock_guard<std::mutex> lock(impl_->running);
   if (impl_->auto_runner) return impl_->auto_runner->run(inputs);
   return execute(*impl_, inputs, nullptr);
 }
@@ -163,7 +172,11 @@ std::vector<Tensor> Session::run_profiled(const std::vector<Tensor>& inputs, std
   if (impl_->auto_runner)
     fail(ErrorKind::Unsupported, "per-layer times are not available on the auto device (" + impl_->auto_name + ")");
   std::vector<NodeTime> times;
-  auto results = execute(*impl_, inputs, &times);
+  std::vector<Tensor> results;
+  {
+    std::lock_guard<std::mutex> lock(impl_->running);
+    results = execute(*impl_, inputs, &times);
+  }
   layers.clear();
   for (const NodeTime& t : times) {
     const Node& node = impl_->graph.nodes.at(static_cast<size_t>(t.node));

@@ -1,7 +1,8 @@
 // The "auto" device through Session::open: with a temporary profile cache it
 // profiles lenet5 on cpu:0 and cpu:1, plans and runs with outputs equal to a cpu
 // Session; a second open reuses the cache without measuring again; unusable devices
-// in the list are dropped; per-layer runs and an empty device list fail cleanly; and
+// in the list are dropped; callers on several threads each get their own result;
+// per-layer runs and an empty device list fail cleanly; and
 // the AutoRunner re-plans when injected load slows one device.
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "backends/registry.h"
 #include "profile/profile.h"
@@ -60,10 +62,10 @@ class AutoDeviceTest : public ::testing::Test {
     return options;
   }
 
-  std::vector<Tensor> cpu_outputs(const std::vector<Tensor>& inputs) const {
+  std::vector<Tensor> cpu_outputs(const std::vector<Tensor>& inputs, const std::string& model = "lenet5") const {
     SessionOptions options;
     options.threads = 1;
-    return Session::open("lenet5", options).run(inputs);
+    return Session::open(model, options).run(inputs);
   }
 
   std::string cache_;
@@ -86,6 +88,23 @@ TEST_F(AutoDeviceTest, ProfilesPlansAndRunsThenReusesTheCache) {
   expect_near(second.run(inputs), expected);
   EXPECT_EQ(read_profile(cache_).runs.size(), profiled.runs.size());
   EXPECT_EQ(std::filesystem::last_write_time(cache_), mtime);
+}
+
+TEST_F(AutoDeviceTest, ConcurrentCallersEachGetTheirOwnResult) {
+  Session session = Session::open("squeezenet1_1", auto_options({"cpu:0", "cpu:1"}));
+  constexpr int kCallers = 3;
+  std::vector<std::vector<Tensor>> inputs, expected, got(kCallers);
+  for (int caller = 0; caller < kCallers; ++caller) {
+    inputs.push_back(test_util::seeded_inputs(session.inputs(), 40 + static_cast<uint64_t>(caller)));
+    expected.push_back(cpu_outputs(inputs.back(), "squeezenet1_1"));
+  }
+  std::vector<std::thread> callers;
+  for (size_t caller = 0; caller < kCallers; ++caller)
+    callers.emplace_back([&, caller] {
+      for (int run = 0; run < 5; ++run) got[caller] = session.run(inputs[caller]);
+    });
+  for (std::thread& t : callers) t.join();
+  for (size_t caller = 0; caller < kCallers; ++caller) expect_near(got[caller], expected[caller]);
 }
 
 TEST_F(AutoDeviceTest, DropsUnusableDevices) {

@@ -1,5 +1,6 @@
-// Session::run called from several threads at once on one session: every caller gets
-// the result of its own input, equal to the same input run alone, on each host device.
+// Session::run called from several threads at once, on one session or on one session
+// per thread: every caller gets the result of its own input, equal to the same input
+// run alone, on each host device.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -43,6 +44,26 @@ TEST_P(SessionThreadsTest, ConcurrentRunsEachGetTheirOwnResult) {
   for (int caller = 0; caller < kCallers; ++caller)
     for (const std::vector<Tensor>& result : got[static_cast<size_t>(caller)])
       expect_equal(result, expected[static_cast<size_t>(caller)], caller);
+}
+
+TEST_P(SessionThreadsTest, OneSessionPerThreadRunsSideBySide) {
+  SessionOptions options;
+  options.device = GetParam();
+  std::vector<Session> sessions;
+  std::vector<std::vector<Tensor>> inputs, expected, got(kCallers);
+  for (int caller = 0; caller < kCallers; ++caller) {
+    sessions.push_back(Session::open("squeezenet1_1", options));
+    inputs.push_back(test_util::seeded_inputs(sessions.back().inputs(), 200 + static_cast<uint64_t>(caller)));
+    expected.push_back(sessions.back().run(inputs.back()));
+  }
+  std::vector<std::thread> callers;
+  for (size_t caller = 0; caller < kCallers; ++caller)
+    callers.emplace_back([&, caller] {
+      for (int run = 0; run < kRunsPerCaller; ++run) got[caller] = sessions[caller].run(inputs[caller]);
+    });
+  for (std::thread& t : callers) t.join();
+  for (int caller = 0; caller < kCallers; ++caller)
+    expect_equal(got[static_cast<size_t>(caller)], expected[static_cast<size_t>(caller)], caller);
 }
 
 INSTANTIATE_TEST_SUITE_P(HostDevices, SessionThreadsTest, ::testing::Values("cpu", "cpu:1"));

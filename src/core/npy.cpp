@@ -34,7 +34,11 @@ static std::string descr_of(DType dtype) {
   }
 }
 
+// The dims of a shape tuple's inside, e.g. "1, 3, 224, 224" or "3," or "" (a scalar):
+// non-negative integers separated by commas, a trailing comma allowed.
 static Shape parse_shape(const std::string& text, const std::string& path) {
+  static const std::regex tuple(R"(\s*(\d+\s*(,\s*\d+\s*)*,?\s*)?)");
+  if (!std::regex_match(text, tuple)) fail(ErrorKind::InvalidInput, path + ": malformed .npy shape (" + text + ")");
   Shape shape;
   std::regex number("[0-9]+");
   for (auto it = std::sregex_iterator(text.begin(), text.end(), number); it != std::sregex_iterator(); ++it) {
@@ -42,6 +46,18 @@ static Shape parse_shape(const std::string& text, const std::string& path) {
     shape.push_back(std::stoll(it->str()));
   }
   return shape;
+}
+
+// Bytes the data of `shape` in `dtype` takes; fails when that does not fit in 63 bits.
+static uint64_t data_bytes(const Shape& shape, DType dtype, const std::string& path) {
+  constexpr uint64_t kLimit = uint64_t{1} << 62;
+  uint64_t bytes = dtype_size(dtype);
+  for (int64_t d : shape) {
+    if (d != 0 && bytes > kLimit / static_cast<uint64_t>(d))
+      fail(ErrorKind::InvalidInput, path + ": .npy shape " + shape_str(shape) + " is too large");
+    bytes *= static_cast<uint64_t>(d);
+  }
+  return bytes;
 }
 
 static std::string header_field(const std::string& header, const std::string& pattern, const std::string& path) {
@@ -70,6 +86,16 @@ Tensor read_npy(const std::string& path) {
     fail(ErrorKind::InvalidInput, path + ": Fortran-order arrays are not supported; save with C order");
   DType stored = dtype_from_descr(header_field(header, "'descr':\\s*'([^']*)'", path), path);
   Shape shape = parse_shape(header_field(header, "'shape':\\s*\\(([^)]*)\\)", path), path);
+  // Checked against the file before allocating: a corrupt shape must not ask for
+  // exabytes.
+  std::streampos data_start = in.tellg();
+  in.seekg(0, std::ios::end);
+  uint64_t available = static_cast<uint64_t>(in.tellg() - data_start);
+  in.seekg(data_start);
+  uint64_t needed = data_bytes(shape, stored, path);
+  if (needed > available)
+    fail(ErrorKind::InvalidInput, path + ": truncated .npy data (shape " + shape_str(shape) + " needs " +
+                                      std::to_string(needed) + " bytes, the file holds " + std::to_string(available) + ")");
   Tensor raw(stored, shape);
   in.read(static_cast<char*>(raw.raw()), static_cast<std::streamsize>(raw.nbytes()));
   if (!in) fail(ErrorKind::InvalidInput, path + ": truncated .npy data (expected " + std::to_string(raw.nbytes()) + " bytes)");

@@ -38,8 +38,8 @@ struct RunArgs {
 };
 
 void print_summary(const TensorSpec& spec, const Tensor& t) {
-  if (t.dtype() != DType::f32) {
-    fmt::print("output {} {} {}\n", spec.name, dtype_name(t.dtype()), shape_str(t.shape()));
+  if (t.dtype() != DType::f32 || t.numel() == 0) {
+    fmt::print("output {} {} {}{}\n", spec.name, dtype_name(t.dtype()), shape_str(t.shape()), t.numel() ? "" : ": empty");
     return;
   }
   const float* p = t.data<float>();
@@ -51,7 +51,7 @@ void print_summary(const TensorSpec& spec, const Tensor& t) {
     if (p[i] > hi) hi = p[i], best = i;
   }
   fmt::print("output {} {}: min {:.5g} max {:.5g} mean {:.5g}", spec.name, shape_str(t.shape()), lo, hi,
-             t.numel() ? sum / static_cast<double>(t.numel()) : 0.0);
+             sum / static_cast<double>(t.numel()));
   if (t.rank() == 2) fmt::print(", argmax of row 0: {}", best % t.dim(1));
   fmt::print("\n");
 }

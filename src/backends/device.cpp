@@ -1,9 +1,14 @@
-// Segments (which values cross a segment's boundary) and host-memory devices.
+// Segments (which values cross a segment's boundary), the checks before compiling one, and
+// host-memory devices.
 #include "backends/device.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <set>
+
+#include <fmt/format.h>
+#include <unistd.h>
 
 #include "tandem/error.h"
 
@@ -50,6 +55,34 @@ Segment whole_graph_segment(const Graph& graph) {
   std::vector<int> all(graph.nodes.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int>(i);
   return make_segment(graph, std::move(all));
+}
+
+void check_compilable(const Device& device, const Segment& segment) {
+  const Graph& graph = *segment.graph;
+  const DeviceInfo& info = device.info();
+  for (int n : segment.nodes) {
+    const Node& node = graph.nodes.at(static_cast<size_t>(n));
+    if (!device.supports(node, graph))
+      fail(ErrorKind::Unsupported, info.name + ": no kernel for " + describe(node) +
+                                       (touches_empty_value(node, graph) ? " with an empty tensor" : ""));
+    if (info.memory_bytes <= 0) continue;
+    for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
+      for (int id : *ids) {
+        if (id == kNoValue) continue;
+        const Value& v = graph.value(id);
+        double bytes = static_cast<double>(dtype_size(v.dtype));
+        for (int64_t d : v.shape) bytes *= static_cast<double>(std::max<int64_t>(d, 0));
+        if (bytes > info.memory_bytes)
+          fail(ErrorKind::Device, fmt::format("{}: value '{}' {} of {} needs {:.4g} GB, more than the device's {:.4g} GB",
+                                              info.name, v.name, shape_str(v.shape), describe(node), bytes / 1e9,
+                                              info.memory_bytes / 1e9));
+      }
+  }
+}
+
+double host_memory_bytes() {
+  long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page_size > 0 ? static_cast<double>(pages) * static_cast<double>(page_size) : 0.0;
 }
 
 static void* aligned_host_memory(const std::string& device, size_t bytes) {

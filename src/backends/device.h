@@ -70,6 +70,8 @@ struct DeviceInfo {
   // Host devices: their convolutions keep activations channels last (the cpu backend
   // where oneDNN picks its AVX-512 kernels), which changes how a conv is split.
   bool channels_last = false;
+  // The memory its tensors live in: the host's RAM, or the GPU's; 0 when unknown.
+  double memory_bytes = 0;
 };
 
 struct DeviceOptions {
@@ -128,6 +130,14 @@ class Device {
 };
 
 // A device whose memory is ordinary host memory (reference, cpu).
+// What every Device::compile checks first: the device supports each node of the
+// segment (Error(Unsupported) naming the node), and no value the segment reads or
+// writes is larger than the device's memory (Error(Device) naming the value, e.g. a
+// huge input dimension), before any kernel is prepared for it.
+void check_compilable(const Device& device, const Segment& segment);
+// The host's physical memory in bytes (0 when the system does not say).
+double host_memory_bytes();
+
 class HostDevice : public Device {
  public:
   void* allocate(size_t bytes) override;

@@ -159,6 +159,13 @@ void Graph::replace_uses(int from, int to) {
 
 std::string describe(const Node& node) { return node.op + " '" + node.name + "'"; }
 
+bool touches_empty_value(const Node& node, const Graph& graph) {
+  for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
+    for (int id : *ids)
+      if (id != kNoValue && num_elements(graph.value(id).shape) == 0) return true;
+  return false;
+}
+
 std::string op_label(const Node& node) {
   std::string activation = node.attrs.has("activation") ? node.attrs.get_string("activation", "") : "";
   return activation.empty() ? node.op : node.op + "+" + activation;

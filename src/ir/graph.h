@@ -94,6 +94,8 @@ class Graph {
 
 // "Conv 'conv1'" for error messages.
 std::string describe(const Node& node);
+// Whether `node` reads or writes a value with no elements (a zero dimension).
+bool touches_empty_value(const Node& node, const Graph& graph);
 // The op type with a fused activation, e.g. "Conv+Relu", for tables.
 std::string op_label(const Node& node);
 

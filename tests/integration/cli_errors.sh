@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bad input through the CLI gives a one-line error and exit code 1, never a crash:
-# corrupt and truncated model files, a wrong input shape, an unknown device or model,
+# corrupt and truncated model files, a wrong input shape, a batch too large for memory,
+# an unknown device or model,
 # and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 # Profiles and predictors: corrupt files, unknown devices and bad options are errors
@@ -57,6 +58,8 @@ expect_error "cannot open\|no such\|not found" "$tandem" run "$work/missing.onnx
 expect_error "must have shape" "$tandem" run lenet5 --input "$work/logits.npy"
 expect_error "unknown device" "$tandem" run lenet5 --device tpu
 expect_error "not a .npy" "$tandem" run lenet5 --input "$work/corrupt.onnx"
+expect_error "value 'input' .* needs .* GB, more than the device" "$tandem" run lenet5 --batch 100000000000
+expect_error "value 'input' .* needs .* GB, more than the device" "$tandem" run lenet5 --device reference --batch 100000000000
 
 # cuda: listed whether or not it was built; unusable gives the reason, usable runs.
 expect_success "^cuda " "$tandem" devices

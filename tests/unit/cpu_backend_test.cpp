@@ -1,7 +1,7 @@
 // The cpu backend beyond op results (those are in op_harness_test.cpp): device names,
 // description and threads, per-node times with fused nodes at 0 µs, planned memory
-// reuse, re-binding caller buffers between runs, independent instances, and errors
-// that name the device, op and node.
+// reuse, re-binding caller buffers between runs, independent instances, empty tensors,
+// and errors that name the device, op and node (or the value too large for memory).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -78,6 +78,58 @@ TEST(CpuDevice, ResidualFusionMatchesReference) {
   EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0])));
 }
 
+// A batch of 0 (a model input with a zero dimension) has nothing to compute: every
+// node's output is empty and the run returns an empty result, as on the reference.
+TEST(CpuDevice, EmptyBatchRunsAndGivesAnEmptyResult) {
+  GraphBuilder b;
+  Attributes pad = attrs({{"pads", I{1, 1, 1, 1}}});
+  int conv = b.node("Conv", {b.input("x", {0, 8, 8, 8}), b.weights("w", {16, 8, 3, 3}, 0.3f)}, pad);
+  int pool = b.node("MaxPool", {b.node("Relu", {conv})}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}}));
+  b.output(b.node("GlobalAveragePool", {pool}));
+  Graph g = b.finish();
+  for (const char* name : {"cpu", "cpu:1"}) {
+    std::vector<Tensor> got = run_graph(*create_device(name), g, b.feeds);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].shape(), (Shape{0, 16, 1, 1})) << name;
+  }
+}
+
+// Empty inputs with outputs that are not empty run through the reference kernel:
+// a product over K = 0 is all zeros, and a Concat takes nothing from an empty slice.
+TEST(CpuDevice, EmptyInputsWithFullOutputsMatchReference) {
+  GraphBuilder b;
+  int x = b.input("x", {1, 8, 4, 4});
+  int empty = b.node("Slice", {x, b.ints("starts", {8}), b.ints("ends", {8}), b.ints("axes", {1})});
+  b.output(b.node("Concat", {b.node("Relu", {x}), empty}, attrs({{"axis", int64_t{1}}})));
+  int a = b.node("Slice", {b.input("a", {3, 5}), b.ints("a0", {0}), b.ints("a1", {0}), b.ints("a2", {1})});
+  b.output(b.node("MatMul", {a, b.weights("k", {0, 4})}));
+  Graph g = b.finish();
+  std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+  std::vector<Tensor> got = run_graph(*create_device("cpu"), g, b.feeds);
+  ASSERT_EQ(got[0].shape(), (Shape{1, 8, 4, 4}));
+  EXPECT_EQ(max_abs_diff(got[0], want[0]), 0.0);
+  ASSERT_EQ(got[1].shape(), (Shape{3, 4}));
+  EXPECT_EQ(max_abs_diff(got[1], want[1]), 0.0);
+  EXPECT_EQ(max_abs(got[1]), 0.0);
+}
+
+// A value larger than the host's memory is refused by name before any kernel is
+// prepared (oneDNN spent minutes preparing a convolution over 30 TB).
+TEST(CpuDevice, ValueLargerThanMemoryIsADeviceErrorNamingIt) {
+  GraphBuilder b;
+  int huge = b.graph.add_value("huge", DType::f32, {1, 1 << 20, 1 << 20, 1 << 10});  // no feed: 4 PB
+  b.graph.inputs.push_back(huge);
+  b.output(b.node("Relu", {huge}));
+  Graph g = b.finish();
+  try {
+    create_device("cpu")->compile(whole_graph_segment(g));
+    FAIL() << "compiled a 4 PB value";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::Device);
+    EXPECT_NE(std::string(e.what()).find("value 'huge'"), std::string::npos) << e.what();
+  }
+}
+
 // The own kernels reading 8-channel vectors (pooling, Winograd) in both layouts,
 // whichever this machine's convolutions prefer: x plain -> MaxPool (reordered to the
 // layout) -> Winograd conv + Add(pooled) -> AveragePool -> GlobalMaxPool.
@@ -143,8 +195,11 @@ TEST(CpuDevice, ConvsSplitAcrossThreadsMatchReference) {
 size_t chain_workspace(int layers) {
   GraphBuilder b;
   int y = b.input("x", {1, 8, 32, 32});
-  for (int i = 0; i < layers; ++i)
-    y = b.node("Conv", {y, b.weights("w" + std::to_string(i), {8, 8, 3, 3}, 0.3f)}, attrs({{"pads", I{1, 1, 1, 1}}}));
+  for (int i = 0; i < layers; ++i) {
+    std::string weights = "w";
+    weights += std::to_string(i);  // not "w" + ...: GCC 12 warns falsely (-Wrestrict) there
+    y = b.node("Conv", {y, b.weights(weights, {8, 8, 3, 3}, 0.3f)}, attrs({{"pads", I{1, 1, 1, 1}}}));
+  }
   b.output(y);
   Graph g = b.finish();
   return create_device("cpu")->compile(whole_graph_segment(g))->workspace_bytes();

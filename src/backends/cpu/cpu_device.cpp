@@ -51,6 +51,7 @@ class CpuDevice : public HostDevice {
     info_.transfer.streams = "one thread pool; run() and copies finish before they return";
     info_.cores = cores;
     info_.channels_last = cpu::convs_prefer_channels_last(engine_);
+    info_.memory_bytes = host_memory_bytes();
     pool_ = std::make_shared<cpu::ThreadPool>(threads, cores);
   }
 
@@ -61,10 +62,7 @@ class CpuDevice : public HostDevice {
   }
 
   std::unique_ptr<Executable> compile(const Segment& segment) override {
-    for (int n : segment.nodes) {
-      const Node& node = segment.graph->nodes.at(static_cast<size_t>(n));
-      if (!supports(node, *segment.graph)) fail(ErrorKind::Unsupported, info_.name + ": no kernel for " + describe(node));
-    }
+    check_compilable(*this, segment);
     cpu::SingleThreadedOneDnn single_threaded;
     return cpu::SegmentCompiler(segment, engine_, stream_, info_.name, pool_).compile();
   }

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include <fmt/format.h>
+
 #include "core/cores.h"
 #include "core/memory_plan.h"
 #include "tandem/error.h"
@@ -79,6 +81,11 @@ class CpuExecutable : public Executable {
   void plan_arena() {
     ArenaLayout layout =
         layout_arena(c_.buffers, [](const Buffer& b) { return b.kind == BufferKind::Arena; }, 64);
+    // Refused here rather than left to the kernel's out-of-memory killer once touched.
+    double memory = host_memory_bytes();
+    if (memory > 0 && static_cast<double>(layout.total_bytes) > memory)
+      fail(ErrorKind::Device, fmt::format("{}: the intermediates need {:.4g} GB at once, more than the host's {:.4g} GB",
+                                          c_.device, static_cast<double>(layout.total_bytes) / 1e9, memory / 1e9));
     arena_ = Tensor(DType::u8, {static_cast<int64_t>(layout.total_bytes)});
     ctx_.ptrs.assign(c_.buffers.size(), nullptr);
     for (size_t i = 0; i < c_.buffers.size(); ++i) {

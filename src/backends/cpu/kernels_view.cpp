@@ -1,7 +1,8 @@
 // Ops that move no data: Reshape, Flatten, Squeeze, Unsqueeze (a reshaped view of the
 // plain input), Identity and inference Dropout (the input as held, any layout); and
 // ops evaluated once at compile time because their result is known then (Constant,
-// Shape, any node whose inputs are all constant).
+// Shape, any node whose inputs are all constant); and nodes with nothing to compute,
+// whose outputs have no elements (a batch of 0, an empty slice).
 #include "backends/cpu/lowering.h"
 #include "ops/op.h"
 
@@ -28,6 +29,11 @@ void lower_folded(SegmentCompiler& c, const Node& node) {
   std::vector<Tensor> outputs = run_reference(node, g, inputs);
   for (size_t i = 0; i < node.outputs.size(); ++i)
     if (node.outputs[i] != kNoValue) c.define(node.outputs[i], c.constant(outputs[i]));
+}
+
+void lower_empty(SegmentCompiler& c, const Node& node) {
+  for (int id : node.outputs)
+    if (id != kNoValue) c.output_plain(id);
 }
 
 }  // namespace tandem::cpu

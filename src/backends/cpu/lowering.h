@@ -8,8 +8,6 @@
 
 namespace tandem::cpu {
 
-using Lowering = void (*)(SegmentCompiler& c, const Node& node);
-
 // The lowering of `op`: its own when the cpu backend has one, else the op's reference
 // kernel (lower_reference) for any op tandem knows; nullptr for unknown ops.
 Lowering find_lowering(std::string_view op);
@@ -30,6 +28,7 @@ void lower_concat(SegmentCompiler& c, const Node& node);           // dnnl_conca
 void lower_reduce(SegmentCompiler& c, const Node& node);           // dnnl_reduce.cpp
 void lower_view(SegmentCompiler& c, const Node& node);             // kernels_view.cpp
 void lower_folded(SegmentCompiler& c, const Node& node);           // kernels_view.cpp
+void lower_empty(SegmentCompiler& c, const Node& node);            // kernels_view.cpp
 void lower_slice(SegmentCompiler& c, const Node& node);            // kernels_copy.cpp
 void lower_split(SegmentCompiler& c, const Node& node);            // kernels_copy.cpp
 void lower_transpose(SegmentCompiler& c, const Node& node);        // kernels_copy.cpp

@@ -73,9 +73,21 @@ bool SegmentCompiler::all_inputs_constant(const Node& node) const {
   return any && find_lowering(node.op) != nullptr;
 }
 
+// How a node is lowered: folded when its inputs are constant; nothing to compute when
+// its outputs are empty; the reference kernel when an input is empty but an output is
+// not (oneDNN and the own kernels assume elements to work on); else its lowering.
+Lowering SegmentCompiler::lowering_of(const Node& node) const {
+  if (all_inputs_constant(node)) return lower_folded;
+  auto empty = [&](int id) { return id != kNoValue && num_elements(graph_.value(id).shape) == 0; };
+  if (std::all_of(node.outputs.begin(), node.outputs.end(), [&](int id) { return id == kNoValue || empty(id); }))
+    return lower_empty;
+  if (std::any_of(node.inputs.begin(), node.inputs.end(), empty)) return lower_reference;
+  return find_lowering(node.op);
+}
+
 void SegmentCompiler::lower_node() {
   const Node& node = graph_.nodes[static_cast<size_t>(segment_.nodes[static_cast<size_t>(position_)])];
-  Lowering lowering = all_inputs_constant(node) ? lower_folded : find_lowering(node.op);
+  Lowering lowering = lowering_of(node);
   if (!lowering) fail(ErrorKind::Unsupported, device_ + ": no kernel for " + describe(node));
   std::vector<int> before;
   for (auto& [value, ref] : held_) before.push_back(value);

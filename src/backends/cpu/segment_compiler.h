@@ -13,6 +13,10 @@
 
 namespace tandem::cpu {
 
+class SegmentCompiler;
+// Turns one node into steps through the compiler (lowering.h lists them).
+using Lowering = void (*)(SegmentCompiler& c, const Node& node);
+
 class SegmentCompiler {
  public:
   SegmentCompiler(const Segment& segment, const dnnl::engine& engine, const dnnl::stream& stream,
@@ -107,6 +111,7 @@ class SegmentCompiler {
 
  private:
   void lower_node();
+  Lowering lowering_of(const Node& node) const;
   // Nodes computed once at compile time: every present input is a constant.
   bool all_inputs_constant(const Node& node) const;
   void touch(const TensorRef& t, int step);

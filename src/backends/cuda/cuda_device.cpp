@@ -55,6 +55,7 @@ class CudaDevice : public Device {
     info_.kind = DeviceKind::Gpu;
     info_.description = describe_gpu(ordinal, prop);
     info_.threads = prop.multiProcessorCount;
+    info_.memory_bytes = static_cast<double>(prop.totalGlobalMem);
     info_.transfer = {true, prop.asyncEngineCount, true,
                       "compute, host-to-device and device-to-host streams; events order them; CUDA graphs replay "
                       "compiled segments"};
@@ -63,13 +64,14 @@ class CudaDevice : public Device {
 
   const DeviceInfo& info() const override { return info_; }
 
-  bool supports(const Node& node, const Graph&) const override { return find_lowering(node.op) != nullptr; }
+  // Nodes with empty tensors stay on host devices (cuDNN and the own kernels assume
+  // elements to work on), so the planner places them there.
+  bool supports(const Node& node, const Graph& graph) const override {
+    return find_lowering(node.op) != nullptr && !touches_empty_value(node, graph);
+  }
 
   std::unique_ptr<Executable> compile(const Segment& segment) override {
-    for (int n : segment.nodes) {
-      const Node& node = segment.graph->nodes.at(static_cast<size_t>(n));
-      if (!supports(node, *segment.graph)) fail(ErrorKind::Unsupported, info_.name + ": no kernel for " + describe(node));
-    }
+    check_compilable(*this, segment);
     return SegmentCompiler(segment, context_).compile();
   }
 

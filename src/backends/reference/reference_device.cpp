@@ -81,15 +81,14 @@ class ReferenceExecutable : public Executable {
 
 class ReferenceDevice : public HostDevice {
  public:
-  ReferenceDevice() { info_ = {"reference", DeviceKind::Host, "plain loops (oracle)", 1, {false, 0, false, "runs on the calling thread"}}; }
+  ReferenceDevice() {
+    info_ = {"reference", DeviceKind::Host, "plain loops (oracle)", 1, {false, 0, false, "runs on the calling thread"}};
+    info_.memory_bytes = host_memory_bytes();
+  }
   const DeviceInfo& info() const override { return info_; }
   bool supports(const Node& node, const Graph&) const override { return find_op(node.op) != nullptr; }
   std::unique_ptr<Executable> compile(const Segment& segment) override {
-    for (int n : segment.nodes) {
-      const Node& node = segment.graph->nodes.at(static_cast<size_t>(n));
-      if (!supports(node, *segment.graph))
-        fail(ErrorKind::Unsupported, "reference: no kernel for " + describe(node));
-    }
+    check_compilable(*this, segment);
     return std::make_unique<ReferenceExecutable>(segment);
   }
 

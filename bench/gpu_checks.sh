@@ -36,7 +36,7 @@
 # eager,graphs,compile --models resnet18"), HETERO_ARGS (the same for the
 # heterogeneous one), and the limits in seconds UNIT_S, NODE_S, ZOO_S, ZOO_TF32_S,
 # BENCH_S (defaults 100, 60, 90, 60, 220: with env's 20, 9 minutes), CROSSOVER_S,
-# PREDICTORS_S (defaults 150, 330). Narrowing the `predictors` set: PREDICTOR_MODELS
+# PREDICTORS_S (defaults 200, 330). Narrowing the `predictors` set: PREDICTOR_MODELS
 # (default: the whole zoo; names separated by spaces), SWEEP_SAMPLE (random layers per
 # kind, default 40), CROSSOVER_ARGS (e.g. "--layers fc --quick"). For a dry run of that
 # set on a machine without a GPU: GPU_DEVICE=cpu:1 HOST_DEVICE=cpu:0 CHECK_THREADS=1,2
@@ -223,7 +223,7 @@ if [ "$set_name" = backend ]; then
   run_part zoo_tf32 "${ZOO_TF32_S:-60}" "runs pass|skipped" zoo zoo_tf32 --tf32 --tolerance 3e-3 --batches 4
   run_part bench "${BENCH_S:-220}" "^wrote|^total|Error|not usable|cells" bench
 else
-  run_part crossover "${CROSSOVER_S:-150}" "^plots|not usable|^tandem:" crossover
+  run_part crossover "${CROSSOVER_S:-200}" "^plots|not usable|^tandem:" crossover
   run_part predictors "${PREDICTORS_S:-330}" "^fit-|not usable|^tandem:" predictors
 fi
 

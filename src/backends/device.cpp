@@ -70,6 +70,8 @@ void check_compilable(const Device& device, const Segment& segment) {
       for (int id : *ids) {
         if (id == kNoValue) continue;
         const Value& v = graph.value(id);
+        // In floating point, not value_bytes: a corrupt shape's element count can
+        // overflow 64 bits.
         double bytes = static_cast<double>(dtype_size(v.dtype));
         for (int64_t d : v.shape) bytes *= static_cast<double>(std::max<int64_t>(d, 0));
         if (bytes > info.memory_bytes)

@@ -129,7 +129,6 @@ class Device {
   virtual void release_host(void* ptr);
 };
 
-// A device whose memory is ordinary host memory (reference, cpu).
 // What every Device::compile checks first: the device supports each node of the
 // segment (Error(Unsupported) naming the node), and no value the segment reads or
 // writes is larger than the device's memory (Error(Device) naming the value, e.g. a
@@ -138,6 +137,7 @@ void check_compilable(const Device& device, const Segment& segment);
 // The host's physical memory in bytes (0 when the system does not say).
 double host_memory_bytes();
 
+// A device whose memory is ordinary host memory (reference, cpu).
 class HostDevice : public Device {
  public:
   void* allocate(size_t bytes) override;

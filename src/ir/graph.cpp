@@ -162,7 +162,7 @@ std::string describe(const Node& node) { return node.op + " '" + node.name + "'"
 bool touches_empty_value(const Node& node, const Graph& graph) {
   for (const std::vector<int>* ids : {&node.inputs, &node.outputs})
     for (int id : *ids)
-      if (id != kNoValue && num_elements(graph.value(id).shape) == 0) return true;
+      if (id != kNoValue && is_empty(graph.value(id))) return true;
   return false;
 }
 

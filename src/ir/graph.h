@@ -47,6 +47,8 @@ struct Value {
 
 // Bytes of the value's dense contents: its shape's elements times its dtype's size.
 inline size_t value_bytes(const Value& v) { return static_cast<size_t>(num_elements(v.shape)) * dtype_size(v.dtype); }
+// Whether `v` has no elements (a zero dimension, e.g. a batch of 0).
+inline bool is_empty(const Value& v) { return num_elements(v.shape) == 0; }
 
 inline constexpr int kNoValue = -1;  // an absent optional input
 

@@ -26,6 +26,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from zoo_vs_onnxruntime import unusable_devices
+
 EXIT_SKIPPED = 77
 TOLERANCE = 1e-4
 
@@ -161,12 +163,6 @@ def compare(tandem, path, device, workdir):
     return "" if error <= TOLERANCE else f"relative error {error:.3g} on {device}"
 
 
-def unusable(tandem, devices):
-    table = subprocess.run([tandem, "devices"], capture_output=True, text=True).stdout.splitlines()
-    usable = {line.split()[0] for line in table if len(line.split()) > 2 and line.split()[2] == "yes"}
-    return [d for d in devices if d.split(":")[0] not in usable]
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--tandem", required=True)
@@ -176,9 +172,9 @@ def main():
     p.add_argument("--workdir", help="where model files go (failures are kept); default a temporary folder")
     args = p.parse_args()
     devices = [d for d in args.devices.split(",") if d]
-    missing = unusable(args.tandem, devices)
+    missing = unusable_devices(args.tandem, devices)
     if missing:
-        print(f"not usable here: {', '.join(missing)} (`tandem devices`); skipped")
+        print(f"not usable here: {'; '.join(missing)}; skipped")
         return EXIT_SKIPPED
     workdir = args.workdir or tempfile.mkdtemp(prefix="tandem-random-ops-")
     os.makedirs(workdir, exist_ok=True)

@@ -78,7 +78,7 @@ bool SegmentCompiler::all_inputs_constant(const Node& node) const {
 // not (oneDNN and the own kernels assume elements to work on); else its lowering.
 Lowering SegmentCompiler::lowering_of(const Node& node) const {
   if (all_inputs_constant(node)) return lower_folded;
-  auto empty = [&](int id) { return id != kNoValue && num_elements(graph_.value(id).shape) == 0; };
+  auto empty = [&](int id) { return id != kNoValue && is_empty(graph_.value(id)); };
   if (std::all_of(node.outputs.begin(), node.outputs.end(), [&](int id) { return id == kNoValue || empty(id); }))
     return lower_empty;
   if (std::any_of(node.inputs.begin(), node.inputs.end(), empty)) return lower_reference;

@@ -156,6 +156,27 @@ TEST(CpuDevice, VectorKernelsMatchReferenceInBothLayouts) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// Global pools with fewer rows than threads (one per image) split their channels across
+// the threads in the channels-last layout: 100 channels are 12 whole vectors and 4
+// lanes, cut unevenly by 3 and 5 threads; batch 2 on 5 threads splits each image.
+TEST(CpuDevice, GlobalPoolsSplitChannelsAcrossThreadsMatchReference) {
+  ::setenv("TANDEM_CPU_VECTOR_LAYOUT", "channels-last", 1);
+  for (int64_t batch : {1, 2}) {
+    GraphBuilder b;
+    int x = b.input("x", {batch, 100, 20, 20});
+    b.output(b.node("GlobalAveragePool", {x}));
+    b.output(b.node("GlobalMaxPool", {x}));
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    for (int threads : {2, 3, 5}) {
+      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+      for (size_t i = 0; i < 2; ++i)
+        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5) << "batch " << batch << ", " << threads << " threads, output " << i;
+    }
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

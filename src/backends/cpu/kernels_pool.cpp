@@ -7,6 +7,7 @@
 // Other inputs are reordered first, to the layout the convolutions prefer. Windows follow ONNX: pads,
 // dilations, ceil_mode; AveragePool divides by the taps inside the input
 // (count_include_pad 0) or inside the padded input (1), as the reference does.
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -117,14 +118,19 @@ void combine_lanes_generic(const Taps& t, int64_t lane, int64_t count, float sca
   for (int64_t i = 0; i < count; ++i) out[lane + i] = kKind == PoolKind::Max ? acc[i] : acc[i] * scale;
 }
 
-// One output row in plain C++ (the fallback without AVX2).
+// The lanes [begin, end) of one output row; begin is a multiple of 8.
+struct LaneRange {
+  int64_t begin = 0, end = 0;
+};
+
+// Lanes of one output row in plain C++ (the fallback without AVX2).
 template <PoolKind kKind>
-void pool_row_generic(const PoolPlan& p, const float* x, float* y, int64_t row) {
+void pool_row_generic(const PoolPlan& p, const float* x, float* y, int64_t row, LaneRange lanes) {
   RowTaps r = row_taps(p, x, y, row);
   for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
     float scale = point_at(p, r, ow);
-    for (int64_t lane = 0; lane < p.lanes; lane += kVector)
-      combine_lanes_generic<kKind>(r.taps, lane, std::min(kVector, p.lanes - lane), scale, r.out + ow * p.lanes);
+    for (int64_t lane = lanes.begin; lane < lanes.end; lane += kVector)
+      combine_lanes_generic<kKind>(r.taps, lane, std::min(kVector, lanes.end - lane), scale, r.out + ow * p.lanes);
   }
 }
 
@@ -156,37 +162,56 @@ __attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t, int64_
 }
 
 template <PoolKind kKind>
-__attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const float* x, float* y, int64_t row) {
+__attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const float* x, float* y, int64_t row,
+                                                   LaneRange lanes) {
   RowTaps r = row_taps(p, x, y, row);
   for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
     float scale = point_at(p, r, ow);
     float* out = r.out + ow * p.lanes;
-    int64_t lane = 0;
-    for (; lane + kVector <= p.lanes; lane += kVector) {
+    int64_t lane = lanes.begin;
+    for (; lane + kVector <= lanes.end; lane += kVector) {
       __m256 acc = combine_taps<kKind>(r.taps, lane);
       if (kKind != PoolKind::Max) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));
       _mm256_storeu_ps(out + lane, acc);
     }
-    if (lane < p.lanes) combine_lanes_generic<kKind>(r.taps, lane, p.lanes - lane, scale, out);
+    if (lane < lanes.end) combine_lanes_generic<kKind>(r.taps, lane, lanes.end - lane, scale, out);
   }
 }
 #endif
 
 template <PoolKind kKind>
-void pool_row(const PoolPlan& p, const float* x, float* y, int64_t row) {
+void pool_row(const PoolPlan& p, const float* x, float* y, int64_t row, LaneRange lanes) {
 #if defined(__x86_64__)
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return pool_row_avx2<kKind>(p, x, y, row);
+  if (avx2) return pool_row_avx2<kKind>(p, x, y, row, lanes);
 #endif
-  pool_row_generic<kKind>(p, x, y, row);
+  pool_row_generic<kKind>(p, x, y, row, lanes);
 }
 
-// Rows (block, od, oh) split into `tasks` ranges run on the device's threads.
+// Into how many lane ranges each row is cut: with fewer rows than tasks (a global
+// pool at batch 1 has one row per image), channels-last rows are split by channels
+// too, in whole vectors, so that every task has work.
+int64_t lane_splits(const PoolPlan& p, int64_t rows, int tasks) {
+  const int64_t vectors = (p.lanes + kVector - 1) / kVector;
+  if (rows >= tasks) return 1;
+  return std::min(vectors, (tasks + rows - 1) / rows);
+}
+
+// Lane range `part` of `parts`, cut at multiples of 8 lanes.
+LaneRange lane_range(const PoolPlan& p, int64_t part, int64_t parts) {
+  const int64_t vectors = (p.lanes + kVector - 1) / kVector;
+  return {vectors * part / parts * kVector, std::min(p.lanes, vectors * (part + 1) / parts * kVector)};
+}
+
+// Work items (row (block, od, oh), lane range) split into `tasks` ranges run on the
+// device's threads.
 void pool_blocked(const PoolPlan& p, const float* x, float* y, ThreadPool& threads, int tasks) {
   const int64_t rows = p.blocks * p.w.output[0] * p.w.output[1];
+  const int64_t parts = lane_splits(p, rows, tasks), items = rows * parts;
   auto run = [&](auto kind) {
     threads.run(tasks, [&](int t) {
-      for (int64_t row = rows * t / tasks; row < rows * (t + 1) / tasks; ++row) pool_row<decltype(kind)::value>(p, x, y, row);
+      for (int64_t item = items * t / tasks; item < items * (t + 1) / tasks; ++item)
+        pool_row<decltype(kind)::value>(p, x, y, item / parts, lane_range(p, item % parts, parts));
     });
   };
   switch (p.kind) {

@@ -177,6 +177,34 @@ TEST(CpuDevice, GlobalPoolsSplitChannelsAcrossThreadsMatchReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// LRN in each layout it is held in: after a pool (the vector layouts; 13 channels pad
+// blocked8's second block), on a graph input (plain), with even and odd windows,
+// powers other than 0.75, spatial ranks 1 and 3, on one and on three threads.
+TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
+  auto lrn = [](int64_t size, float beta) {
+    return attrs({{"size", size}, {"alpha", 0.4f}, {"beta", beta}, {"bias", 1.5f}});
+  };
+  for (const char* layout : {"blocked8", "channels-last"}) {
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    GraphBuilder b;
+    int x = b.input("x", {2, 13, 30, 31});
+    int pooled = b.node("MaxPool", {x}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{1, 1}}}));
+    b.output(b.node("LRN", {pooled}, lrn(5, 0.75f)));
+    b.output(b.node("LRN", {x}, lrn(4, 0.6f)));
+    b.output(b.node("LRN", {b.input("x3", {3, 20, 50})}, lrn(3, 1.0f)));
+    b.output(b.node("LRN", {b.input("x5", {1, 9, 4, 5, 6})}, lrn(1, 0.75f)));
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    for (int threads : {1, 3}) {
+      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+      for (size_t i = 0; i < want.size(); ++i)
+        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5 * std::max(1.0, max_abs(want[i])))
+            << layout << ", " << threads << " threads, output " << i;
+    }
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

@@ -205,6 +205,42 @@ TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// BatchNormalization that is not folded into a conv, in each layout it is held in:
+// after a pool (vector layouts; 13 channels pad blocked8's second block, in place as
+// the pool's output dies), on a graph input (plain, also rank 2, kept for a second
+// reader), with constant and runtime parameters, on one and on three threads.
+TEST(CpuDevice, BatchNormInEveryLayoutMatchesReference) {
+  auto params = [](GraphBuilder& b, const std::string& name, int64_t channels) {
+    std::vector<int> p;
+    for (const char* part : {"scale", "bias", "mean"}) p.push_back(b.weights(name + part, {channels}, 0.5f));
+    p.push_back(b.weights_between(name + "var", {channels}, 0.1f, 2.0f));
+    return p;
+  };
+  for (const char* layout : {"blocked8", "channels-last"}) {
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    GraphBuilder b;
+    int x = b.input("x", {2, 13, 30, 31});
+    int pooled = b.node("MaxPool", {x}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{1, 1}}}));
+    std::vector<int> p = params(b, "a", 13);
+    b.output(b.node("BatchNormalization", {pooled, p[0], p[1], p[2], p[3]}, attrs({{"epsilon", 1e-3f}})));
+    b.output(b.node("BatchNormalization", {x, p[0], p[1], p[2], p[3]}));
+    b.output(b.node("Relu", {x}));
+    int runtime_scale = b.input("scale", {13});
+    b.output(b.node("BatchNormalization", {b.node("Relu", {x}), runtime_scale, p[1], p[2], p[3]}));
+    std::vector<int> q = params(b, "b", 20);
+    b.output(b.node("BatchNormalization", {b.input("x2", {3, 20}), q[0], q[1], q[2], q[3]}));
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    for (int threads : {1, 3}) {
+      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+      for (size_t i = 0; i < want.size(); ++i)
+        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5 * std::max(1.0, max_abs(want[i])))
+            << layout << ", " << threads << " threads, output " << i;
+    }
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

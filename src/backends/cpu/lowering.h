@@ -23,7 +23,7 @@ void lower_gemm(SegmentCompiler& c, const Node& node);             // dnnl_gemm.
 void lower_matmul(SegmentCompiler& c, const Node& node);           // dnnl_matmul.cpp
 void lower_softmax(SegmentCompiler& c, const Node& node);          // dnnl_softmax.cpp
 void lower_lrn(SegmentCompiler& c, const Node& node);              // kernels_lrn.cpp
-void lower_batchnorm(SegmentCompiler& c, const Node& node);        // dnnl_batchnorm.cpp
+void lower_batchnorm(SegmentCompiler& c, const Node& node);        // kernels_batchnorm.cpp
 void lower_concat(SegmentCompiler& c, const Node& node);           // dnnl_concat.cpp
 void lower_reduce(SegmentCompiler& c, const Node& node);           // dnnl_reduce.cpp
 void lower_view(SegmentCompiler& c, const Node& node);             // kernels_view.cpp

@@ -62,8 +62,9 @@ static Neighbour neighbour_kind(const Node& node, const Graph& graph) {
   return Neighbour::Other;
 }
 
-// Sets the neighbour kinds of node `n`: the producer of its input 0 and the first
-// other node reading its output 0, from the graph's producers() and consumers().
+// Sets the neighbour kinds of node `n` (the producer of its input 0 and the first
+// other node reading its output 0) and whether an Add or Sum reads its output 0, from
+// the graph's producers() and consumers().
 static void set_neighbours(NodeFeatures& f, size_t n, const Graph& graph, const std::vector<int>& producers,
                            const std::vector<std::vector<int>>& consumers) {
   const Node& node = graph.nodes[n];
@@ -71,12 +72,17 @@ static void set_neighbours(NodeFeatures& f, size_t n, const Graph& graph, const 
     int p = producers[static_cast<size_t>(node.inputs[0])];
     if (p >= 0) f.producer = static_cast<double>(neighbour_kind(graph.nodes[static_cast<size_t>(p)], graph));
   }
-  if (!node.outputs.empty() && node.outputs[0] != kNoValue)
-    for (int c : consumers[static_cast<size_t>(node.outputs[0])])
-      if (c != static_cast<int>(n)) {
-        f.consumer = static_cast<double>(neighbour_kind(graph.nodes[static_cast<size_t>(c)], graph));
-        break;
-      }
+  if (node.outputs.empty() || node.outputs[0] == kNoValue) return;
+  const std::vector<int>& readers = consumers[static_cast<size_t>(node.outputs[0])];
+  for (int c : readers)
+    if (c != static_cast<int>(n)) {
+      f.consumer = static_cast<double>(neighbour_kind(graph.nodes[static_cast<size_t>(c)], graph));
+      break;
+    }
+  for (int c : readers) {
+    const std::string& op = graph.nodes[static_cast<size_t>(c)].op;
+    if (op == "Add" || op == "Sum") f.residual_add = 1;
+  }
 }
 
 NodeFeatures node_features(const Node& node, const Graph& graph) {
@@ -101,14 +107,15 @@ std::vector<NodeFeatures> graph_features(const Graph& graph) {
 const std::vector<std::string>& feature_names() {
   static const std::vector<std::string> names = {"flops",  "input_bytes", "output_bytes", "weight_bytes", "kernel",
                                                  "stride", "in_channels", "out_channels", "spatial",      "groups",
-                                                 "batch",  "threads",     "load",         "producer",     "consumer"};
+                                                 "batch",  "threads",     "load",         "producer",     "consumer",
+                                                 "residual_add"};
   return names;
 }
 
 std::vector<double> feature_vector(const NodeFeatures& f) {
   return {f.flops,       f.input_bytes,  f.output_bytes, f.weight_bytes, f.kernel, f.stride, f.in_channels,
           f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load,
-          f.producer,     f.consumer};
+          f.producer,     f.consumer,      f.residual_add};
 }
 
 }  // namespace tandem

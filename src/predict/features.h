@@ -35,6 +35,10 @@ struct NodeFeatures {
   double load = 0;           // extra CPU load while it ran, 0..1 of all cores busy
   double producer = 0;       // Neighbour of input 0's producer (None: graph input)
   double consumer = 0;       // Neighbour of output 0's first reader (None: graph output only)
+  // 1 when output 0 is read by an Add or Sum: a residual connection, which backends
+  // fuse into the node (the cpu backend as a post-op), so the node also reads the
+  // other summand and adds it. Profiles written before it existed read it as 0.
+  double residual_add = 0;
   // 1 when the device keeps conv activations channels last (DeviceInfo), set by the
   // profiler and, when predicting, by the predictor from its device's samples. Read by
   // host_execution only, not a model input.

@@ -31,12 +31,15 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"spatial", &NodeFeatures::spatial},       {"groups", &NodeFeatures::groups},
       {"batch", &NodeFeatures::batch},           {"threads", &NodeFeatures::threads},
       {"load", &NodeFeatures::load},             {"producer", &NodeFeatures::producer},
-      {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last}};
+      {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last},
+      {"residual_add", &NodeFeatures::residual_add}};
   return fields;
 }
 
 // Features a profile may lack (written before they existed): read as 0.
-bool optional_feature(const char* name) { return std::string(name) == "channels_last"; }
+bool optional_feature(const char* name) {
+  return std::string(name) == "channels_last" || std::string(name) == "residual_add";
+}
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"p10", s.p10}, {"p90", s.p90}}; }
 

@@ -135,7 +135,7 @@ TEST(PredictorFeatures, HostExecutionFollowsTheCpuBackend) {
   EXPECT_EQ(host_execution(pool).parallel_efficiency, 1);
 }
 
-TEST(PredictorFeatures, NeighboursAreTheProducerAndTheFirstConsumer) {
+TEST(PredictorFeatures, NeighboursAreTheProducerTheFirstConsumerAndAResidualAdd) {
   Graph g = load_model("resnet18");
   prepare_graph(g, PrepareOptions{1, {}, true});
   auto node = [&](const std::string& name) -> const Node& {
@@ -151,12 +151,19 @@ TEST(PredictorFeatures, NeighboursAreTheProducerAndTheFirstConsumer) {
   EXPECT_EQ(first.consumer, static_cast<double>(Neighbour::Conv3x3));
   NodeFeatures shortcut = node_features(node("layer2.0.downsample.0"), g);  // 1x1 stride 2
   EXPECT_EQ(shortcut.consumer, static_cast<double>(Neighbour::Other));  // the residual add
+  EXPECT_EQ(shortcut.residual_add, 1);
+  EXPECT_EQ(node_features(node("layer1.0.conv2"), g).residual_add, 1);  // ends the block, before its add
+  EXPECT_EQ(first.residual_add, 0);
+  EXPECT_EQ(stem.residual_add, 0);
   NodeFeatures head = node_features(g.nodes.back(), g);
   EXPECT_EQ(head.consumer, static_cast<double>(Neighbour::None)) << describe(g.nodes.back());
   const std::vector<double> before = log_features(first, 100);
   NodeFeatures from_concat = first;
   from_concat.producer = static_cast<double>(Neighbour::Concat);
   EXPECT_NE(log_features(from_concat, 100), before) << "the learned models see the neighbours";
+  NodeFeatures with_residual = first;
+  with_residual.residual_add = 1;
+  EXPECT_NE(log_features(with_residual, 100), before) << "and the residual add";
 }
 
 // The one-pass features of a whole graph are each node's own (branches, Concats).

@@ -56,6 +56,7 @@ ProfileRun sample_run(const std::string& device = "cpu", int64_t batch = 2, doub
   conv.features.kernel = 25;
   conv.features.load = 0.5;
   conv.features.channels_last = 1;
+  conv.features.residual_add = 1;
   NodeSample fused = conv;
   fused.name = "relu";
   fused.fused = true;
@@ -109,16 +110,21 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(run.nodes[0].features.kernel, 25);
   EXPECT_EQ(run.nodes[0].features.op, "Conv");
   EXPECT_EQ(run.nodes[0].features.channels_last, 1);
+  EXPECT_EQ(run.nodes[0].features.residual_add, 1);
   EXPECT_TRUE(run.nodes[1].fused);
   ASSERT_EQ(read.links.size(), 1u);
   EXPECT_EQ(read.links[0].direction, "to_device");
   EXPECT_EQ(read.links[0].samples.size(), 2u);
   EXPECT_DOUBLE_EQ(read.links[0].fit.bytes_per_us, written.links[0].fit.bytes_per_us);
-  // A profile written before the layout feature existed reads it as 0.
+  // A profile written before the layout and residual features existed reads them as 0.
   nlohmann::json file = nlohmann::json::parse(std::ifstream(path));
-  for (nlohmann::json& node : file["runs"][0]["nodes"]) node["features"].erase("channels_last");
+  for (nlohmann::json& node : file["runs"][0]["nodes"]) {
+    node["features"].erase("channels_last");
+    node["features"].erase("residual_add");
+  }
   std::ofstream(path) << file.dump();
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.channels_last, 0);
+  EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.residual_add, 0);
   std::filesystem::remove(path);
 }
 

@@ -241,6 +241,38 @@ TEST(CpuDevice, BatchNormInEveryLayoutMatchesReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// Concat copies shared by the threads. Concats that are not in place (inputs read
+// elsewhere too) run as one concat per slice of images: 5 images on 2 and 3 threads,
+// inputs held plain (graph inputs) or in the vector layouts (pool outputs, 12 and 13
+// channels), and a rank-2 concat. In-place Concats whose inputs were written
+// elsewhere (pools; the Concat feeds a Relu) copy them by images, or by rows at
+// batch 1.
+TEST(CpuDevice, ConcatCopiesSplitAcrossThreadsMatchReference) {
+  for (const char* layout : {"blocked8", "channels-last"}) {
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    for (int64_t batch : {1, 5}) {
+      GraphBuilder b;
+      int x = b.input("x", {batch, 12, 30, 30}), z = b.input("z", {batch, 13, 30, 30});
+      b.output(b.node("Concat", {x, z}, attrs({{"axis", int64_t{1}}})));
+      auto pool = [&](int v, int64_t k) { return b.node("MaxPool", {v}, attrs({{"kernel_shape", I{k, k}}})); };
+      int px = pool(x, 2), pz = pool(z, 2);
+      b.output(b.node("Concat", {px, pz, px}, attrs({{"axis", int64_t{1}}})));
+      b.output(b.node("Relu", {pz}));
+      b.output(b.node("Relu", {b.node("Concat", {pool(x, 3), pool(z, 3)}, attrs({{"axis", int64_t{1}}}))}));
+      b.output(b.node("Concat", {b.input("f", {batch, 700}), b.input("g", {batch, 300})}, attrs({{"axis", int64_t{-1}}})));
+      Graph g = b.finish();
+      std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+      for (int threads : {2, 3}) {
+        std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+        for (size_t i = 0; i < want.size(); ++i)
+          EXPECT_EQ(max_abs_diff(got[i], want[i]), 0.0)
+              << layout << ", batch " << batch << ", " << threads << " threads, output " << i;
+      }
+    }
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

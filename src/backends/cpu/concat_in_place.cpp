@@ -2,7 +2,10 @@
 // output: strided when channels last (any batch), contiguous at batch 1 in plain
 // layout and in the 8-channel blocked layout (when the slice starts at a multiple of
 // 8). Producers of the inputs write straight into those slices when their chosen
-// layout is the group's; the Concat itself then only copies the inputs that could not.
+// layout is the group's; the Concat itself then only copies the inputs that could not
+// (those needing a reorder side by side on the device's threads, cut by images or,
+// for one image, by rows).
+#include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/segment_compiler.h"
 
 namespace tandem::cpu {
@@ -10,6 +13,47 @@ namespace tandem::cpu {
 namespace {
 
 constexpr int64_t kBlock = 8;
+
+// Indices [first, last) along `axis` of `t` when its layout is strided without inner
+// blocks (plain, channels last, a slice of a channels-last Concat output): the same
+// strides from an offset; nullopt for blocked layouts.
+std::optional<TensorRef> strided_range(const TensorRef& t, int axis, int64_t first, int64_t last) {
+  const dnnl_memory_desc_t& d = t.md.data;
+  if (d.format_kind != dnnl_blocked || d.format_desc.blocking.inner_nblks != 0 || d.offset0 != 0 ||
+      t.md.data_type() != memory::data_type::f32)
+    return std::nullopt;
+  memory::dims dims(d.dims, d.dims + d.ndims), strides(d.format_desc.blocking.strides, d.format_desc.blocking.strides + d.ndims);
+  dims[static_cast<size_t>(axis)] = last - first;
+  TensorRef part = t;
+  part.offset += static_cast<size_t>(first * strides[static_cast<size_t>(axis)]) * sizeof(float);
+  part.md = strided_md(dims, strides);
+  part.shape = Shape(dims.begin(), dims.end());
+  part.plain = false;
+  return part;
+}
+
+// The copy of `src` into `dst` (same dims) as reorders of up to `tasks` ranges of
+// images, or of rows for one image, so that the device's threads share it; one
+// reorder when the layouts cannot be cut that way.
+std::vector<SegmentCompiler::Part> copy_parts(const dnnl::engine& engine, const TensorRef& src, const TensorRef& dst,
+                                              int tasks) {
+  auto reorder = [&](const TensorRef& from, const TensorRef& to) {
+    return SegmentCompiler::Part{dnnl::reorder::primitive_desc(engine, from.md, engine, to.md, base_attr()),
+                                 {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, to}}};
+  };
+  const Shape& shape = dst.shape;  // (N, C, spatial...)
+  const int axis = shape[0] > 1 || shape.size() < 3 ? 0 : 2;
+  const int64_t count = shape[static_cast<size_t>(axis)], pieces = std::min<int64_t>(tasks, count);
+  std::vector<SegmentCompiler::Part> parts;
+  for (int64_t p = 0; p < pieces && pieces > 1; ++p) {
+    const int64_t first = count * p / pieces, last = count * (p + 1) / pieces;
+    std::optional<TensorRef> from = strided_range(src, axis, first, last), to = strided_range(dst, axis, first, last);
+    if (!from || !to) return {reorder(src, dst)};
+    parts.push_back(reorder(*from, *to));
+  }
+  if (parts.empty()) parts.push_back(reorder(src, dst));
+  return parts;
+}
 
 }  // namespace
 
@@ -116,11 +160,18 @@ bool SegmentCompiler::finish_concat_in_place(const Node& node) {
   auto it = concat_groups_.find(segment_.nodes[static_cast<size_t>(position_)]);
   if (it == concat_groups_.end() || it->second.buffer < 0) return false;
   const ConcatGroup& group = it->second;
+  std::vector<Part> reorders;  // the inputs to copy that need a reorder, run in parallel
   for (size_t i = 0; i < node.inputs.size(); ++i) {
     TensorRef held = input(node.inputs[i]);
     TensorRef slice = slice_of(group, i, held.shape);
-    if (held.buffer != slice.buffer || held.offset != slice.offset) copy(held, slice);
+    if (held.buffer == slice.buffer && held.offset == slice.offset) continue;
+    if (held.plain && slice.plain) {
+      copy(held, slice);
+      continue;
+    }
+    for (Part& part : copy_parts(engine_, held, slice, tasks())) reorders.push_back(std::move(part));
   }
+  if (!reorders.empty()) push_parallel(reorders);
   TensorRef whole;
   whole.buffer = group.buffer;
   whole.shape = group.shape;

@@ -15,6 +15,20 @@ dnnl::primitive_attr base_attr() {
   return attr;
 }
 
+TensorRef layout_slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t n1, int64_t c0, int64_t c1) {
+  Shape whole = dims_of(md);
+  Shape shape = whole;
+  shape[0] = n1 - n0;
+  shape[1] = c1 - c0;
+  int64_t plane = num_elements(Shape(whole.begin() + 2, whole.end()));
+  TensorRef part = t;
+  part.offset += static_cast<size_t>(n0) * (md.get_size() / static_cast<size_t>(whole[0])) +
+                 static_cast<size_t>(c0 * plane) * sizeof(float);
+  part.shape = shape;
+  part.md = *same_layout(md, shape);
+  return part;
+}
+
 std::optional<Eltwise> eltwise_of(const Activation& act) {
   using dnnl::algorithm;
   switch (act.kind) {

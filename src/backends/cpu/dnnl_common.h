@@ -14,6 +14,12 @@ namespace tandem::cpu {
 // Attributes every primitive gets: the scratchpad comes from the arena.
 dnnl::primitive_attr base_attr();
 
+// `t` (the whole tensor, layout `md`: plain, blocked8 or channels last) narrowed to
+// images [n0, n1) and channels [c0, c1): an offset into the same buffer, a dense
+// tensor of the same layout (channels last only for all channels; blocked8 from a
+// multiple of 8).
+TensorRef layout_slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t n1, int64_t c0, int64_t c1);
+
 struct Eltwise {
   dnnl::algorithm algorithm = dnnl::algorithm::eltwise_relu;
   float alpha = 0, beta = 0;

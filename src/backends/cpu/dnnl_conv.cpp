@@ -101,21 +101,6 @@ Tensor rows(const Tensor& t, int64_t first, int64_t last) {
   return part;
 }
 
-// `t` (the whole tensor, layout `md`) narrowed to images [n0, n1) and channels [c0, c1).
-TensorRef slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t n1, int64_t c0, int64_t c1) {
-  Shape whole = dims_of(md);
-  Shape shape = whole;
-  shape[0] = n1 - n0;
-  shape[1] = c1 - c0;
-  int64_t plane = num_elements(Shape(whole.begin() + 2, whole.end()));
-  TensorRef part = t;
-  part.offset += static_cast<size_t>(n0) * (md.get_size() / static_cast<size_t>(whole[0])) +
-                 static_cast<size_t>(c0 * plane) * sizeof(float);
-  part.shape = shape;
-  part.md = *same_layout(md, shape);
-  return part;
-}
-
 // Rows [first, last) of a batch-1 channels-last (1, C, H, W) tensor: a dense
 // channels-last tensor of its own, C * W floats per row.
 TensorRef rows_of(const TensorRef& t, const memory::desc& md, int64_t first, int64_t last) {
@@ -192,7 +177,8 @@ std::optional<std::vector<SegmentCompiler::Part>> parts_of(SegmentCompiler& c, c
   std::vector<SegmentCompiler::Part> parts;
   std::vector<memory::dims> part_weights;
   for (const ConvPart& p : split) {
-    TensorRef part_src = slice(src, src_md, p.n0, p.n1, p.ic0, p.ic1), part_dst = slice(dst, dst_md, p.n0, p.n1, p.oc0, p.oc1);
+    TensorRef part_src = layout_slice(src, src_md, p.n0, p.n1, p.ic0, p.ic1),
+              part_dst = layout_slice(dst, dst_md, p.n0, p.n1, p.oc0, p.oc1);
     Shape w_shape = w.shape();
     w_shape[0] = p.oc1 - p.oc0;
     part_weights.push_back(weight_dims(w_shape, s.group == 1 ? 1 : w_shape[0] / (y[1] / s.group)));

@@ -17,7 +17,13 @@ constexpr int64_t kColumnAlign = 8;
 // Up to this many rows (batch), a constant B is stored transposed, one output's
 // weights contiguous: oneDNN's matrix-vector path streams it measurably faster than
 // the layout it picks itself (18-50 GB/s against 13-46 GB/s on AlexNet's layers).
-constexpr int64_t kMatrixVectorRows = 8;
+// From 4 rows that path slows down and oneDNN's own layout is faster: on the 2-core
+// AVX-512 development VM, `tandem run alexnet --batch N --layers` (2026-12-07) gave
+// fc6, fc7 and fc8 8.5, 4.0, 0.92 ms at batch 4 and 13.5, 5.8, 1.37 ms at batch 8 with
+// the transposed layout up to 8 rows (commit 10d42f1), against 8.3, 4.0, 0.68 ms and
+// 11.0, 5.4, 1.03 ms with this limit; at 2 and 3 rows the transposed layout was the
+// faster one (5.0-5.2 ms for fc6 at batch 3, near batch 1's 4.6 ms).
+constexpr int64_t kMatrixVectorRows = 3;
 
 struct GemmSpec {
   int64_t m = 0, n = 0, k = 0;

@@ -273,6 +273,44 @@ TEST(CpuDevice, ConcatCopiesSplitAcrossThreadsMatchReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// Gemms with 4 to 16 rows and constant weights run on the small-batch kernel: row
+// counts off the groups of 4, odd N (a last single column), K off multiples of 8,
+// transB, alpha and beta, C per column or scalar, fused and standalone activations;
+// with a full (M, N) C, or 17 rows, they stay on oneDNN. 1 and 3 threads.
+TEST(CpuDevice, SmallBatchGemmsMatchReference) {
+  struct Case {
+    int64_t m, k, n;
+    bool trans_b;
+    float alpha, beta;
+    Shape c;  // {} : no C
+    const char* activation;
+  };
+  const std::vector<Case> cases = {
+      {4, 64, 10, false, 1.0f, 1.0f, {10}, "Relu"}, {5, 37, 9, true, 0.5f, 2.0f, {1, 9}, ""},
+      {7, 100, 31, false, 1.0f, 1.0f, {}, "Clip"},   {13, 16, 2, true, 1.5f, 0.5f, {1}, "Relu"},
+      {16, 300, 33, false, 1.0f, 1.0f, {16, 33}, ""}, {17, 50, 11, false, 1.0f, 1.0f, {11}, "Relu"},
+  };
+  for (const Case& k : cases) {
+    SCOPED_TRACE("m " + std::to_string(k.m) + " k " + std::to_string(k.k) + " n " + std::to_string(k.n));
+    GraphBuilder b;
+    std::vector<int> inputs = {b.input("a", {k.m, k.k}), b.weights("w", k.trans_b ? Shape{k.n, k.k} : Shape{k.k, k.n})};
+    if (!k.c.empty()) inputs.push_back(b.weights("c", k.c));
+    int y = b.node("Gemm", inputs,
+                   attrs({{"transB", int64_t{k.trans_b}}, {"alpha", k.alpha}, {"beta", k.beta}}));
+    if (std::string(k.activation) == "Clip")
+      y = b.node("Clip", {y, b.scalar("lo", -0.2f), b.scalar("hi", 0.3f)});
+    else if (*k.activation)
+      y = b.node(k.activation, {y});
+    b.output(y);
+    Graph g = b.finish();
+    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
+    for (int threads : {1, 3}) {
+      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
+      EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0]))) << threads << " threads";
+    }
+  }
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

@@ -3,10 +3,12 @@
 // alpha folded in; a constant C becomes the bias beta * C (broadcast by its shape);
 // the fused activation and following activations are post-ops. With a constant B
 // the output columns are split into parts run in parallel on the device's threads.
+// With 4 to 32 rows and a constant B it runs on an own kernel (small_batch_fc.h).
 // A non-constant B with alpha != 1, or a non-constant C with beta != 1, runs the
 // reference kernel.
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
+#include "backends/cpu/small_batch_fc.h"
 
 namespace tandem::cpu {
 
@@ -130,6 +132,26 @@ std::optional<std::vector<SegmentCompiler::Part>> column_parts(SegmentCompiler& 
   return all;
 }
 
+// The Gemm as a small-batch fully connected layer (small_batch_fc.h) when it is one:
+// a constant B, A not transposed, rows in range, no C or a C broadcast along rows.
+std::optional<SmallBatchFc> small_batch_fc(const GemmSpec& s, const Node& node, const Value& b,
+                                           const std::optional<Tensor>& bias, bool has_c) {
+  if (!b.is_constant() || s.trans_a || s.m < kSmallBatchFcMinRows || s.m > kSmallBatchFcMaxRows) return std::nullopt;
+  if (has_c && (!bias || bias->dim(0) != 1)) return std::nullopt;
+  SmallBatchFc fc;
+  fc.geometry = {s.m, s.n, s.k, fused_activation(node)};
+  // W (N, K): element (j, i) is B[i, j], at i * N + j in B (K, N) or j * K + i in B^T.
+  fc.weights = s.trans_b ? columns(b.data->data<float>(), s.n, s.k, 1, 0, s.k)
+                         : columns(b.data->data<float>(), s.n, 1, s.n, 0, s.k);
+  float* w = fc.weights.data<float>();
+  for (int64_t i = 0; i < fc.weights.numel(); ++i) w[i] *= s.alpha;
+  if (bias) {
+    fc.bias = Tensor(DType::f32, {s.n});
+    for (int64_t j = 0; j < s.n; ++j) fc.bias->data<float>()[j] = bias->data<float>()[bias->dim(1) == 1 ? 0 : j];
+  }
+  return fc;
+}
+
 }  // namespace
 
 void lower_gemm(SegmentCompiler& c, const Node& node) {
@@ -145,6 +167,8 @@ void lower_gemm(SegmentCompiler& c, const Node& node) {
   memory::desc b_md = strided_md({s.k, s.n}, s.trans_b ? memory::dims{1, s.k} : memory::dims{s.n, 1});
   std::optional<Tensor> bias;
   if (c_value && c_value->is_constant()) bias = scaled_bias(*c_value->data, s.beta, s.n);
+  if (std::optional<SmallBatchFc> fc = small_batch_fc(s, node, b, bias, c_value != nullptr))
+    return push_small_batch_fc(c, *fc, c.plain(node.inputs[0]), c.output_plain(node.outputs[0]));
   memory::desc bias_md = bias ? plain_md(bias->shape()) : c_value ? plain_md(pad_rank(c_value->shape, 2)) : memory::desc();
   memory::desc dst_md = plain_md({s.m, s.n});
   memory::desc weights_md = b.is_constant() ? constant_b_md(s, s.n) : b_md;

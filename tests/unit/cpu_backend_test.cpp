@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
@@ -22,6 +23,19 @@ using namespace tandem::test_util;
 namespace {
 
 using I = std::vector<int64_t>;
+
+// Every output of `g` on the cpu device with each thread count against the reference,
+// within `tolerance` relative to the largest reference value (at least 1).
+void expect_cpu_matches_reference(const Graph& g, const std::map<int, Tensor>& feeds, std::vector<int> thread_counts,
+                                  double tolerance, const std::string& label = "") {
+  std::vector<Tensor> want = run_graph(*create_device("reference"), g, feeds);
+  for (int threads : thread_counts) {
+    std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, feeds);
+    for (size_t i = 0; i < want.size(); ++i)
+      EXPECT_LE(max_abs_diff(got[i], want[i]), tolerance * std::max(1.0, max_abs(want[i])))
+          << label << threads << " threads, output " << i;
+  }
+}
 
 // r = Relu(x) -> Conv -> Relu -> Conv -> Add(r) -> Relu: the second Relu, the Add
 // (r dies there) and the last Relu fuse into the Convs.
@@ -166,13 +180,7 @@ TEST(CpuDevice, GlobalPoolsSplitChannelsAcrossThreadsMatchReference) {
     int x = b.input("x", {batch, 100, 20, 20});
     b.output(b.node("GlobalAveragePool", {x}));
     b.output(b.node("GlobalMaxPool", {x}));
-    Graph g = b.finish();
-    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-    for (int threads : {2, 3, 5}) {
-      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
-      for (size_t i = 0; i < 2; ++i)
-        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5) << "batch " << batch << ", " << threads << " threads, output " << i;
-    }
+    expect_cpu_matches_reference(b.finish(), b.feeds, {2, 3, 5}, 1e-5, "batch " + std::to_string(batch) + ", ");
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
@@ -193,14 +201,7 @@ TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
     b.output(b.node("LRN", {x}, lrn(4, 0.6f)));
     b.output(b.node("LRN", {b.input("x3", {3, 20, 50})}, lrn(3, 1.0f)));
     b.output(b.node("LRN", {b.input("x5", {1, 9, 4, 5, 6})}, lrn(1, 0.75f)));
-    Graph g = b.finish();
-    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-    for (int threads : {1, 3}) {
-      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
-      for (size_t i = 0; i < want.size(); ++i)
-        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5 * std::max(1.0, max_abs(want[i])))
-            << layout << ", " << threads << " threads, output " << i;
-    }
+    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-5, std::string(layout) + ", ");
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
@@ -229,14 +230,7 @@ TEST(CpuDevice, BatchNormInEveryLayoutMatchesReference) {
     b.output(b.node("BatchNormalization", {b.node("Relu", {x}), runtime_scale, p[1], p[2], p[3]}));
     std::vector<int> q = params(b, "b", 20);
     b.output(b.node("BatchNormalization", {b.input("x2", {3, 20}), q[0], q[1], q[2], q[3]}));
-    Graph g = b.finish();
-    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-    for (int threads : {1, 3}) {
-      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
-      for (size_t i = 0; i < want.size(); ++i)
-        EXPECT_LE(max_abs_diff(got[i], want[i]), 1e-5 * std::max(1.0, max_abs(want[i])))
-            << layout << ", " << threads << " threads, output " << i;
-    }
+    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-5, std::string(layout) + ", ");
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
@@ -260,14 +254,8 @@ TEST(CpuDevice, ConcatCopiesSplitAcrossThreadsMatchReference) {
       b.output(b.node("Relu", {pz}));
       b.output(b.node("Relu", {b.node("Concat", {pool(x, 3), pool(z, 3)}, attrs({{"axis", int64_t{1}}}))}));
       b.output(b.node("Concat", {b.input("f", {batch, 700}), b.input("g", {batch, 300})}, attrs({{"axis", int64_t{-1}}})));
-      Graph g = b.finish();
-      std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-      for (int threads : {2, 3}) {
-        std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
-        for (size_t i = 0; i < want.size(); ++i)
-          EXPECT_EQ(max_abs_diff(got[i], want[i]), 0.0)
-              << layout << ", batch " << batch << ", " << threads << " threads, output " << i;
-      }
+      expect_cpu_matches_reference(b.finish(), b.feeds, {2, 3}, 0.0,
+                                   std::string(layout) + ", batch " + std::to_string(batch) + ", ");
     }
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
@@ -302,12 +290,7 @@ TEST(CpuDevice, SmallBatchGemmsMatchReference) {
     else if (*k.activation)
       y = b.node(k.activation, {y});
     b.output(y);
-    Graph g = b.finish();
-    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-    for (int threads : {1, 3}) {
-      std::vector<Tensor> got = run_graph(*create_device("cpu", DeviceOptions{threads}), g, b.feeds);
-      EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0]))) << threads << " threads";
-    }
+    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-4);
   }
 }
 

@@ -4,10 +4,12 @@
 // output columns and streams their weights once, two columns at a time against four
 // rows of A at a time (the two weight rows stay in cache for the next row groups).
 // (Cutting K into chunks that keep A's rows in L1 was slower: the weights were then
-// read in short runs.) On the 2-core AVX-512 development VM, `tandem run alexnet
-// --batch N --layers` (2026-12-07) gave fc6 (151 MB of weights) 14.4 ms on oneDNN
-// 2.6's matmul (commit 10d42f1) and 9.3 ms here at batch 8, 8.6-9.3 ms and 6.8 ms at
-// batch 4, about 14 ms both at batch 16; at batch 1 the matrix-vector path takes 4.6 ms.
+// read in short runs.) The weights are prefetched ahead of the loads: without it a
+// thread streamed them at about half the rate. On the 2-core AVX-512 development VM,
+// `tandem run alexnet --batch N --layers` (2026-12-07, three runs each) gave fc6 (151
+// MB of weights) 9.0-9.5, 14.5-14.6 and 14.1-15.4 ms at batch 4, 8 and 16 on oneDNN
+// 2.6's matmul (commit 10d42f1), and 5.7-5.9, 7.9-8.4 and 12.3-12.4 ms here; at batch
+// 1 oneDNN's matrix-vector path takes 4.6 ms.
 #include <algorithm>
 #include <cstring>
 
@@ -23,6 +25,7 @@ namespace tandem::cpu {
 namespace {
 
 constexpr int64_t kRowGroup = 4;  // rows of A per pass over a pair of weight rows
+constexpr int64_t kPrefetchFloats = 256;  // how far ahead the weights are prefetched
 
 // Dot products of `rows` rows of A (a, rows `stride` floats apart) with two weight
 // rows w0 and w1 over `len` elements: out[r][0], out[r][1]. In plain C++.
@@ -53,6 +56,8 @@ __attribute__((target("avx2,fma"))) void dot_pair_avx2(const float* a, int64_t s
   for (int r = 0; r < kRows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 8 <= len; i += 8) {
+    _mm_prefetch(reinterpret_cast<const char*>(w0 + i + kPrefetchFloats), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(w1 + i + kPrefetchFloats), _MM_HINT_T0);
     const __m256 v0 = _mm256_loadu_ps(w0 + i), v1 = _mm256_loadu_ps(w1 + i);
     for (int r = 0; r < kRows; ++r) {
       const __m256 x = _mm256_loadu_ps(a + r * stride + i);

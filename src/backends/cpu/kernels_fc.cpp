@@ -4,8 +4,9 @@
 // output columns and streams their weights once, two columns at a time against four
 // rows of A at a time (the two weight rows stay in cache for the next row groups).
 // (Cutting K into chunks that keep A's rows in L1 was slower: the weights were then
-// read in short runs.) The weights are prefetched ahead of the loads: without it a
-// thread streamed them at about half the rate. On the 2-core AVX-512 development VM,
+// read in short runs.) The weights are prefetched ahead of the loads: without it
+// (commit 0143af2) fc6 below took 6.8-7.0 ms at batch 4 and 9.2-9.3 ms at batch 8.
+// On the 2-core AVX-512 development VM,
 // `tandem run alexnet --batch N --layers` (2026-12-07, three runs each) gave fc6 (151
 // MB of weights) 9.0-9.5, 14.5-14.6 and 14.1-15.4 ms at batch 4, 8 and 16 on oneDNN
 // 2.6's matmul (commit 10d42f1), and 5.7-5.9, 7.9-8.4 and 12.3-12.4 ms here; at batch

@@ -1,5 +1,9 @@
-// Device fingerprints from a created device's DeviceInfo and the tandem version.
+// Device fingerprints from a created device's DeviceInfo, the tandem version and a
+// hash of the code that runs nodes (cmake/kernel_code_hash.cmake): a profile taken
+// with other kernels is re-measured rather than trusted.
 #include "profile/fingerprint.h"
+
+#include "kernel_code.h"
 
 namespace tandem {
 
@@ -10,7 +14,7 @@ DeviceFingerprint fingerprint_of(const Device& device) {
   fp.kind = device_kind_name(info.kind);
   fp.description = info.description;
   fp.threads = info.threads;
-  fp.tandem_version = TANDEM_VERSION;
+  fp.tandem_version = std::string(TANDEM_VERSION) + "+kernels." + TANDEM_KERNEL_CODE;
   return fp;
 }
 

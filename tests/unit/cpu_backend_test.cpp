@@ -187,7 +187,8 @@ TEST(CpuDevice, GlobalPoolsSplitChannelsAcrossThreadsMatchReference) {
 
 // LRN in each layout it is held in: after a pool (the vector layouts; 13 channels pad
 // blocked8's second block), on a graph input (plain), with even and odd windows,
-// powers other than 0.75, spatial ranks 1 and 3, on one and on three threads.
+// powers other than 0.75, spatial ranks 1 and 3, a window far wider than the
+// channels, on one and on three threads.
 TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
   auto lrn = [](int64_t size, float beta) {
     return attrs({{"size", size}, {"alpha", 0.4f}, {"beta", beta}, {"bias", 1.5f}});
@@ -201,6 +202,7 @@ TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
     b.output(b.node("LRN", {x}, lrn(4, 0.6f)));
     b.output(b.node("LRN", {b.input("x3", {3, 20, 50})}, lrn(3, 1.0f)));
     b.output(b.node("LRN", {b.input("x5", {1, 9, 4, 5, 6})}, lrn(1, 0.75f)));
+    b.output(b.node("LRN", {b.input("x6", {1, 9, 4, 5})}, lrn(int64_t{1} << 40, 0.75f)));  // window >> C
     expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-5, std::string(layout) + ", ");
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");

@@ -160,7 +160,9 @@ void lower_lrn(SegmentCompiler& c, const Node& node) {
   const Shape& shape = c.graph().value(node.inputs[0]).shape;  // x, y: (N, C, D1..Dk), k = 1..3
   int64_t size = node.attrs.get_int("size", 1);
   LrnFormula f;
-  f.before = (size - 1) / 2, f.after = size - 1 - f.before;
+  // Taps beyond the channels add nothing: a window wider than C is cut to C - 1 each
+  // side (the scale keeps the real size), so a huge size costs no memory.
+  f.before = std::min((size - 1) / 2, shape[1] - 1), f.after = std::min(size - 1 - (size - 1) / 2, shape[1] - 1);
   f.scale = node.attrs.get_float("alpha", 1e-4f) / static_cast<float>(size);
   f.beta = node.attrs.get_float("beta", 0.75f), f.bias = node.attrs.get_float("bias", 1.0f);
   TensorRef src = c.input(node.inputs[0]);

@@ -12,13 +12,11 @@
 // 2.6's matmul (commit 10d42f1), and 5.7-5.9, 7.9-8.4 and 12.3-12.4 ms here; at batch
 // 1 oneDNN's matrix-vector path takes 4.6 ms.
 #include <algorithm>
-#include <cstring>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
-#include "backends/cpu/lowering.h"
 #include "backends/cpu/small_batch_fc.h"
 
 namespace tandem::cpu {

@@ -2,8 +2,9 @@
 // in: plain, blocked by 8 channels or channels last. The positions (batch item and
 // spatial point) are split across the device's threads; each position gathers its C
 // channels, sums the squares in every channel's window and scatters the results.
-// oneDNN 2.6's LRN, used before, runs on one thread and took 618 µs for AlexNet's
-// first LRN (96 x 55 x 55) on the 2-core AVX-512 development VM.
+// oneDNN 2.6's LRN, used before, runs on one thread: AlexNet's first LRN (96 x 55 x
+// 55) took 612 µs there and 151-158 µs here on the 2-core AVX-512 development VM
+// (`tandem run alexnet_lrn --layers`, 2026-12-07, commits 7071bf4 and 7dfb9f7).
 #include <algorithm>
 #include <cmath>
 #include <vector>
@@ -31,23 +32,21 @@ struct ChannelLayout {
   int64_t position(int64_t p) const { return p / points * item_stride + p % points * point_stride; }
 };
 
-enum class Layout { Plain, Blocked8, ChannelsLast };
-
-ChannelLayout channel_layout(Layout layout, const Shape& shape) {
+ChannelLayout channel_layout(DenseLayout layout, const Shape& shape) {
   ChannelLayout l;
   l.channels = l.padded_channels = shape[1];
   for (size_t d = 2; d < shape.size(); ++d) l.points *= shape[d];
   switch (layout) {
-    case Layout::Plain:
+    case DenseLayout::Plain:
       l.item_stride = l.channels * l.points, l.point_stride = 1, l.lane_stride = l.points;
       l.block_stride = 8 * l.points;
       break;
-    case Layout::Blocked8:
+    case DenseLayout::Blocked8:
       l.padded_channels = (l.channels + 7) / 8 * 8;
       l.item_stride = l.padded_channels * l.points, l.point_stride = 8, l.lane_stride = 1;
       l.block_stride = 8 * l.points;
       break;
-    case Layout::ChannelsLast:
+    case DenseLayout::ChannelsLast:
       l.item_stride = l.channels * l.points, l.point_stride = l.channels, l.lane_stride = 1, l.block_stride = 8;
       break;
   }
@@ -148,12 +147,6 @@ void lrn_positions(const LrnFormula& f, const ChannelLayout& l, const float* x, 
   lrn_positions_generic(f, l, x, y, first, last);
 }
 
-Layout layout_of(const memory::desc& md, const Shape& shape) {
-  if (md == blocked8_md(shape)) return Layout::Blocked8;
-  if (md == channels_last_md(shape)) return Layout::ChannelsLast;
-  return Layout::Plain;
-}
-
 }  // namespace
 
 void lower_lrn(SegmentCompiler& c, const Node& node) {
@@ -166,11 +159,10 @@ void lower_lrn(SegmentCompiler& c, const Node& node) {
   f.scale = node.attrs.get_float("alpha", 1e-4f) / static_cast<float>(size);
   f.beta = node.attrs.get_float("beta", 0.75f), f.bias = node.attrs.get_float("bias", 1.0f);
   TensorRef src = c.input(node.inputs[0]);
-  const bool known = is_plain(src.md) || src.md == blocked8_md(shape) || src.md == channels_last_md(shape);
-  if (!known) src = c.plain(node.inputs[0]);
-  const Layout layout = layout_of(src.md, shape);
-  const ChannelLayout l = channel_layout(layout, shape);
-  TensorRef dst = c.output(node.outputs[0], layout == Layout::Plain ? plain_md(shape) : src.md);
+  std::optional<DenseLayout> layout = dense_layout(src.md);
+  if (!layout) src = c.plain(node.inputs[0]), layout = DenseLayout::Plain;
+  const ChannelLayout l = channel_layout(*layout, shape);
+  TensorRef dst = c.output(node.outputs[0], *same_layout(src.md, shape));
   const int64_t positions = shape[0] * l.points;
   const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(positions, 1)));
   c.push_kernel(

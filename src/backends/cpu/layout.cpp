@@ -49,11 +49,22 @@ bool is_channels_last(const memory::desc& md) {
   return dims.size() >= 3 && dims.size() <= 5 && md.data_type() == memory::data_type::f32 && md == channels_last_md(dims);
 }
 
-std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape) {
-  if (is_plain(md)) return plain_md(shape);
+std::optional<DenseLayout> dense_layout(const memory::desc& md) {
+  if (is_plain(md)) return DenseLayout::Plain;
   Shape dims = dims_of(md);
-  if (dims.size() >= 3 && dims.size() <= 5 && md == blocked8_md(dims)) return blocked8_md(shape);
-  if (is_channels_last(md)) return channels_last_md(shape);
+  if (dims.size() >= 3 && dims.size() <= 5 && md == blocked8_md(dims)) return DenseLayout::Blocked8;
+  if (is_channels_last(md)) return DenseLayout::ChannelsLast;
+  return std::nullopt;
+}
+
+std::optional<memory::desc> same_layout(const memory::desc& md, const Shape& shape) {
+  std::optional<DenseLayout> layout = dense_layout(md);
+  if (!layout) return std::nullopt;
+  switch (*layout) {
+    case DenseLayout::Plain: return plain_md(shape);
+    case DenseLayout::Blocked8: return blocked8_md(shape);
+    case DenseLayout::ChannelsLast: return channels_last_md(shape);
+  }
   return std::nullopt;
 }
 

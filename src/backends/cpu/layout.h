@@ -27,6 +27,11 @@ memory::desc blocked8_md(const Shape& shape);
 memory::desc channels_last_md(const Shape& shape);
 // True when `md` is channels_last_md of its dims.
 bool is_channels_last(const memory::desc& md);
+// The three dense layouts the cpu backend keeps activations in.
+enum class DenseLayout { Plain, Blocked8, ChannelsLast };
+// Which of them `md` is (blocked8 and channels last: f32, rank 3 to 5); nullopt for
+// other layouts (strided views among them).
+std::optional<DenseLayout> dense_layout(const memory::desc& md);
 // The layout of `md` (plain, blocked8 or channels last) for other dims; nullopt for
 // other layouts. A batch slice of any of them, or a channel slice of plain or blocked8
 // at a multiple of 8 channels, is a dense tensor of that layout.

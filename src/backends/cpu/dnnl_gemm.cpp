@@ -23,8 +23,9 @@ constexpr int64_t kColumnAlign = 8;
 // AVX-512 development VM, `tandem run alexnet --batch N --layers` (2026-12-07) gave
 // fc6, fc7 and fc8 8.5, 4.0, 0.92 ms at batch 4 and 13.5, 5.8, 1.37 ms at batch 8 with
 // the transposed layout up to 8 rows (commit 10d42f1), against 8.3, 4.0, 0.68 ms and
-// 11.0, 5.4, 1.03 ms with this limit; at 2 and 3 rows the transposed layout was the
-// faster one (5.0-5.2 ms for fc6 at batch 3, near batch 1's 4.6 ms).
+// 11.0, 5.4, 1.03 ms with this limit (commit 61e25b0). Up to 3 rows the transposed
+// layout stays near its batch-1 time: fc6 5.0-5.2 ms at batch 3 against 4.6 ms at
+// batch 1 (10d42f1). Rows 4 to 16 now run on small_batch_fc.h instead.
 constexpr int64_t kMatrixVectorRows = 3;
 
 struct GemmSpec {

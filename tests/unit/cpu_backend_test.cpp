@@ -6,8 +6,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
@@ -35,6 +36,18 @@ void expect_cpu_matches_reference(const Graph& g, const std::map<int, Tensor>& f
       EXPECT_LE(max_abs_diff(got[i], want[i]), tolerance * std::max(1.0, max_abs(want[i])))
           << label << threads << " threads, output " << i;
   }
+}
+
+// Runs `check` once per vector path of the backend's own kernels (TANDEM_CPU_MAX_ISA
+// generic, avx2, avx512; a cap above this CPU's best runs its best), with the cap's
+// name for labels.
+void for_each_kernel_isa(const std::function<void(const std::string&)>& check) {
+  for (const char* isa : {"generic", "avx2", "avx512"}) {
+    SCOPED_TRACE(isa);
+    ::setenv("TANDEM_CPU_MAX_ISA", isa, 1);
+    check(std::string(isa) + ", ");
+  }
+  ::unsetenv("TANDEM_CPU_MAX_ISA");
 }
 
 // r = Relu(x) -> Conv -> Relu -> Conv -> Add(r) -> Relu: the second Relu, the Add
@@ -145,11 +158,11 @@ TEST(CpuDevice, ValueLargerThanMemoryIsADeviceErrorNamingIt) {
 }
 
 // The own kernels reading 8-channel vectors (pooling, Winograd) in both layouts,
-// whichever this machine's convolutions prefer: x plain -> MaxPool (reordered to the
-// layout) -> Winograd conv + Add(pooled) -> AveragePool -> GlobalMaxPool.
+// whichever this machine's convolutions prefer, on each vector path: x plain ->
+// MaxPool (reordered to the layout) -> Winograd conv + Add(pooled) -> AveragePool ->
+// GlobalMaxPool.
 TEST(CpuDevice, VectorKernelsMatchReferenceInBothLayouts) {
   for (const char* layout : {"blocked8", "channels-last"}) {
-    SCOPED_TRACE(layout);
     ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
     GraphBuilder b;
     int p = b.node("MaxPool", {b.input("x", {2, 16, 26, 26})}, attrs({{"kernel_shape", I{2, 2}}, {"strides", I{2, 2}}}));
@@ -158,9 +171,9 @@ TEST(CpuDevice, VectorKernelsMatchReferenceInBothLayouts) {
     int a = b.node("AveragePool", {b.node("Add", {c, p})}, attrs({{"kernel_shape", I{3, 3}}, {"pads", I{1, 1, 1, 1}}}));
     b.output(b.node("GlobalMaxPool", {a}));
     Graph g = b.finish();
-    std::vector<Tensor> want = run_graph(*create_device("reference"), g, b.feeds);
-    std::vector<Tensor> got = run_graph(*create_device("cpu"), g, b.feeds);
-    EXPECT_LE(max_abs_diff(got[0], want[0]), 1e-4 * std::max(1.0, max_abs(want[0])));
+    for_each_kernel_isa([&](const std::string& isa) {
+      expect_cpu_matches_reference(g, b.feeds, {2}, 1e-4, isa + layout + ", ");
+    });
   }
   ::setenv("TANDEM_CPU_VECTOR_LAYOUT", "sideways", 1);
   GraphBuilder b;
@@ -188,7 +201,7 @@ TEST(CpuDevice, GlobalPoolsSplitChannelsAcrossThreadsMatchReference) {
 // LRN in each layout it is held in: after a pool (the vector layouts; 13 channels pad
 // blocked8's second block), on a graph input (plain), with even and odd windows,
 // powers other than 0.75, spatial ranks 1 and 3, a window far wider than the
-// channels, on one and on three threads.
+// channels, on one and on three threads, on each vector path.
 TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
   auto lrn = [](int64_t size, float beta) {
     return attrs({{"size", size}, {"alpha", 0.4f}, {"beta", beta}, {"bias", 1.5f}});
@@ -203,7 +216,10 @@ TEST(CpuDevice, LrnInEveryLayoutMatchesReference) {
     b.output(b.node("LRN", {b.input("x3", {3, 20, 50})}, lrn(3, 1.0f)));
     b.output(b.node("LRN", {b.input("x5", {1, 9, 4, 5, 6})}, lrn(1, 0.75f)));
     b.output(b.node("LRN", {b.input("x6", {1, 9, 4, 5})}, lrn(int64_t{1} << 40, 0.75f)));  // window >> C
-    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-5, std::string(layout) + ", ");
+    Graph g = b.finish();
+    for_each_kernel_isa([&](const std::string& isa) {
+      expect_cpu_matches_reference(g, b.feeds, {1, 3}, 1e-5, isa + layout + ", ");
+    });
   }
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
@@ -263,10 +279,11 @@ TEST(CpuDevice, ConcatCopiesSplitAcrossThreadsMatchReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
-// Gemms with 4 to 16 rows and constant weights run on the small-batch kernel: row
-// counts off the groups of 4, odd N (a last single column), K off multiples of 8,
-// transB, alpha and beta, C per column or scalar, fused and standalone activations;
-// with a full (M, N) C, or 17 rows, they stay on oneDNN. 1 and 3 threads.
+// Gemms with 4 to 24 rows and constant weights run on the small-batch kernel: row
+// counts off the groups of 4 and 8, odd N (last groups of 1 or 2 columns), K off
+// multiples of 8 and 16 and below 16, transB, alpha and beta, C per column or scalar,
+// fused and standalone activations; with a full (M, N) C, or 25 rows, they stay on
+// oneDNN. 1 and 3 threads, on every vector path this CPU has (TANDEM_CPU_MAX_ISA).
 TEST(CpuDevice, SmallBatchGemmsMatchReference) {
   struct Case {
     int64_t m, k, n;
@@ -276,24 +293,44 @@ TEST(CpuDevice, SmallBatchGemmsMatchReference) {
     const char* activation;
   };
   const std::vector<Case> cases = {
-      {4, 64, 10, false, 1.0f, 1.0f, {10}, "Relu"}, {5, 37, 9, true, 0.5f, 2.0f, {1, 9}, ""},
-      {7, 100, 31, false, 1.0f, 1.0f, {}, "Clip"},   {13, 16, 2, true, 1.5f, 0.5f, {1}, "Relu"},
+      {4, 64, 10, false, 1.0f, 1.0f, {10}, "Relu"},   {5, 37, 9, true, 0.5f, 2.0f, {1, 9}, ""},
+      {7, 100, 31, false, 1.0f, 1.0f, {}, "Clip"},    {13, 16, 2, true, 1.5f, 0.5f, {1}, "Relu"},
       {16, 300, 33, false, 1.0f, 1.0f, {16, 33}, ""}, {17, 50, 11, false, 1.0f, 1.0f, {11}, "Relu"},
+      {21, 9, 8, true, 1.0f, 1.0f, {8}, ""},          {24, 130, 7, false, 1.0f, 1.0f, {}, "Relu"},
+      {25, 50, 11, false, 1.0f, 1.0f, {11}, "Relu"},
   };
-  for (const Case& k : cases) {
-    SCOPED_TRACE("m " + std::to_string(k.m) + " k " + std::to_string(k.k) + " n " + std::to_string(k.n));
-    GraphBuilder b;
-    std::vector<int> inputs = {b.input("a", {k.m, k.k}), b.weights("w", k.trans_b ? Shape{k.n, k.k} : Shape{k.k, k.n})};
-    if (!k.c.empty()) inputs.push_back(b.weights("c", k.c));
-    int y = b.node("Gemm", inputs,
-                   attrs({{"transB", int64_t{k.trans_b}}, {"alpha", k.alpha}, {"beta", k.beta}}));
-    if (std::string(k.activation) == "Clip")
-      y = b.node("Clip", {y, b.scalar("lo", -0.2f), b.scalar("hi", 0.3f)});
-    else if (*k.activation)
-      y = b.node(k.activation, {y});
-    b.output(y);
-    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-4);
+  for_each_kernel_isa([&](const std::string&) {
+    for (const Case& k : cases) {
+      SCOPED_TRACE("m " + std::to_string(k.m) + " k " + std::to_string(k.k) + " n " + std::to_string(k.n));
+      GraphBuilder b;
+      std::vector<int> inputs = {b.input("a", {k.m, k.k}),
+                                 b.weights("w", k.trans_b ? Shape{k.n, k.k} : Shape{k.k, k.n})};
+      if (!k.c.empty()) inputs.push_back(b.weights("c", k.c));
+      int y = b.node("Gemm", inputs, attrs({{"transB", int64_t{k.trans_b}}, {"alpha", k.alpha}, {"beta", k.beta}}));
+      if (std::string(k.activation) == "Clip")
+        y = b.node("Clip", {y, b.scalar("lo", -0.2f), b.scalar("hi", 0.3f)});
+      else if (*k.activation)
+        y = b.node(k.activation, {y});
+      b.output(y);
+      expect_cpu_matches_reference(b.finish(), b.feeds, {1, 3}, 1e-4);
+    }
+  });
+}
+
+// A TANDEM_CPU_MAX_ISA this backend does not know is an error naming the variable.
+TEST(CpuDevice, UnknownMaxIsaIsAnError) {
+  ::setenv("TANDEM_CPU_MAX_ISA", "sse9", 1);
+  GraphBuilder b;
+  b.output(b.node("Gemm", {b.input("a", {8, 32}), b.weights("w", {32, 6})}));
+  Graph g = b.finish();
+  try {
+    create_device("cpu")->compile(whole_graph_segment(g));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::InvalidInput);
+    EXPECT_NE(std::string(e.what()).find("TANDEM_CPU_MAX_ISA is 'sse9'"), std::string::npos) << e.what();
   }
+  ::unsetenv("TANDEM_CPU_MAX_ISA");
 }
 
 // Batch-1 convolutions large enough to split across threads: by output channels, or

@@ -25,7 +25,7 @@ constexpr int64_t kColumnAlign = 8;
 // the transposed layout up to 8 rows (commit 10d42f1), against 8.3, 4.0, 0.68 ms and
 // 11.0, 5.4, 1.03 ms with this limit (commit 61e25b0). Up to 3 rows the transposed
 // layout stays near its batch-1 time: fc6 5.0-5.2 ms at batch 3 against 4.6 ms at
-// batch 1 (10d42f1). Rows 4 to 16 now run on small_batch_fc.h instead.
+// batch 1 (10d42f1). From 4 rows small_batch_fc.h takes over.
 constexpr int64_t kMatrixVectorRows = 3;
 
 struct GemmSpec {
@@ -137,7 +137,7 @@ std::optional<std::vector<SegmentCompiler::Part>> column_parts(SegmentCompiler& 
 // a constant B, A not transposed, rows in range, no C or a C broadcast along rows.
 std::optional<SmallBatchFc> small_batch_fc(const GemmSpec& s, const Node& node, const Value& b,
                                            const std::optional<Tensor>& bias, bool has_c) {
-  if (!b.is_constant() || s.trans_a || s.m < kSmallBatchFcMinRows || s.m > kSmallBatchFcMaxRows) return std::nullopt;
+  if (!b.is_constant() || s.trans_a || s.m < kSmallBatchFcMinRows || s.m > small_batch_fc_max_rows()) return std::nullopt;
   if (has_c && (!bias || bias->dim(0) != 1)) return std::nullopt;
   SmallBatchFc fc;
   fc.geometry = {s.m, s.n, s.k, fused_activation(node)};

@@ -1,16 +1,17 @@
 // Fully connected layers with a few rows (a small batch) and constant weights:
 // Y (M, N) = act(A (M, K) W^T + bias), W stored (N, K) so that one output's weights
 // are contiguous. Such a layer is bound by reading W: each task takes a range of
-// output columns and streams their weights once, two columns at a time against four
-// rows of A at a time (the two weight rows stay in cache for the next row groups).
-// (Cutting K into chunks that keep A's rows in L1 was slower: the weights were then
-// read in short runs.) The weights are prefetched ahead of the loads: without it
-// (commit 0143af2) fc6 below took 6.8-7.0 ms at batch 4 and 9.2-9.3 ms at batch 8.
-// On the 2-core AVX-512 development VM,
-// `tandem run alexnet --batch N --layers` (2026-12-07, three runs each) gave fc6 (151
-// MB of weights) 9.0-9.5, 14.5-14.6 and 14.1-15.4 ms at batch 4, 8 and 16 on oneDNN
-// 2.6's matmul (commit 10d42f1), and 5.7-5.9, 7.9-8.4 and 12.3-12.4 ms here; at batch
-// 1 oneDNN's matrix-vector path takes 4.6 ms.
+// output columns and streams their weights once, a group of columns at a time against
+// a group of rows of A (the group's weight rows stay in cache for the next row
+// groups): 3 columns by 8 rows with AVX-512, 2 by 4 with AVX2. (Cutting K into chunks
+// that keep A's rows in L1 was slower: the weights were then read in short runs.) The
+// weights are prefetched ahead of the loads: without it (commit 0143af2) fc6 below
+// took 6.8-7.0 ms at batch 4 and 9.2-9.3 ms at batch 8.
+// On the 2-core AVX-512 development VM, `tandem run alexnet --batch N --layers`
+// (2026-12-07) gave fc6 (151 MB of weights) 9.0-9.5, 14.5-14.6 and 14.1-15.4 ms at
+// batch 4, 8 and 16 on oneDNN 2.6's matmul (commit 10d42f1), 5.7-5.9, 7.9-8.4 and
+// 12.3-12.4 ms with 2 by 4 AVX2 blocks (68c5fb7); at batch 1 oneDNN's matrix-vector
+// path takes 4.6 ms. The AVX-512 blocks: see small_batch_fc.h.
 #include <algorithm>
 
 #if defined(__x86_64__)
@@ -18,18 +19,28 @@
 #endif
 
 #include "backends/cpu/small_batch_fc.h"
+#include "backends/cpu/vector_isa.h"
 
 namespace tandem::cpu {
 
 namespace {
 
-constexpr int64_t kRowGroup = 4;  // rows of A per pass over a pair of weight rows
 constexpr int64_t kPrefetchFloats = 256;  // how far ahead the weights are prefetched
 
-// Dot products of `rows` rows of A (a, rows `stride` floats apart) with two weight
-// rows w0 and w1 over `len` elements: out[r][0], out[r][1]. In plain C++.
-void dot_pair_generic(const float* a, int64_t stride, const float* w0, const float* w1, int64_t len, int64_t rows,
-                      float* out /* [rows][2] */) {
+// Dot products of `rows` rows of A (a, rows `stride` floats apart) with a group of
+// weight rows w[0..cols) over `len` elements: out[r * cols + c].
+using DotBlock = void (*)(const float* a, int64_t stride, const float* const* w, int64_t len, int64_t rows,
+                          float* out);
+
+// A DotBlock, its weight rows per call and the most rows of A it takes at once (its
+// accumulators fill the registers).
+struct DotBlockKernel {
+  DotBlock dot;
+  int64_t cols, row_group;
+};
+
+void dot_pair_generic(const float* a, int64_t stride, const float* const* w, int64_t len, int64_t rows, float* out) {
+  const float *w0 = w[0], *w1 = w[1];
   for (int64_t r = 0; r < rows; ++r) {
     const float* x = a + r * stride;
     float s0 = 0, s1 = 0;
@@ -47,7 +58,7 @@ __attribute__((target("avx2,fma"))) inline float horizontal_sum(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
-// The same with AVX2 and FMA for kRows rows: 2 * kRows accumulators.
+// AVX2 and FMA, kRows rows: 2 * kRows accumulators of 8 lanes, a scalar tail.
 template <int kRows>
 __attribute__((target("avx2,fma"))) void dot_pair_avx2(const float* a, int64_t stride, const float* w0,
                                                        const float* w1, int64_t len, float* out) {
@@ -73,8 +84,9 @@ __attribute__((target("avx2,fma"))) void dot_pair_avx2(const float* a, int64_t s
   }
 }
 
-__attribute__((target("avx2,fma"))) void dot_pair_avx2_rows(const float* a, int64_t stride, const float* w0,
-                                                            const float* w1, int64_t len, int64_t rows, float* out) {
+__attribute__((target("avx2,fma"))) void dot_pair_avx2_rows(const float* a, int64_t stride, const float* const* w,
+                                                            int64_t len, int64_t rows, float* out) {
+  const float *w0 = w[0], *w1 = w[1];
   switch (rows) {
     case 1: return dot_pair_avx2<1>(a, stride, w0, w1, len, out);
     case 2: return dot_pair_avx2<2>(a, stride, w0, w1, len, out);
@@ -82,32 +94,82 @@ __attribute__((target("avx2,fma"))) void dot_pair_avx2_rows(const float* a, int6
     default: return dot_pair_avx2<4>(a, stride, w0, w1, len, out);
   }
 }
-#endif
 
-void dot_pair(const float* a, int64_t stride, const float* w0, const float* w1, int64_t len, int64_t rows,
-              float* out) {
-#if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) return dot_pair_avx2_rows(a, stride, w0, w1, len, rows, out);
-#endif
-  dot_pair_generic(a, stride, w0, w1, len, rows, out);
+// GCC 12 warns that its own AVX-512 headers use an uninitialised value (their
+// "undefined" vectors) when a function enables AVX-512 by target attribute.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// AVX-512, kRows rows against kCols weight rows: kRows * kCols accumulators of 16
+// lanes; the tail is one masked step. A step loads each weight line once and
+// prefetches it once.
+template <int kRows, int kCols>
+__attribute__((target("avx512f"))) void dot_block_avx512(const float* a, int64_t stride, const float* const* w,
+                                                         int64_t len, float* out) {
+  __m512 acc[kRows][kCols];
+  for (int r = 0; r < kRows; ++r)
+    for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_setzero_ps();
+  auto step = [&](int64_t i, __mmask16 mask) __attribute__((target("avx512f"))) {
+    __m512 v[kCols];
+    for (int c = 0; c < kCols; ++c) v[c] = _mm512_maskz_loadu_ps(mask, w[c] + i);
+    for (int r = 0; r < kRows; ++r) {
+      const __m512 x = _mm512_maskz_loadu_ps(mask, a + r * stride + i);
+      for (int c = 0; c < kCols; ++c) acc[r][c] = _mm512_fmadd_ps(x, v[c], acc[r][c]);
+    }
+  };
+  int64_t i = 0;
+  for (; i + 16 <= len; i += 16) {
+    for (int c = 0; c < kCols; ++c) _mm_prefetch(reinterpret_cast<const char*>(w[c] + i + kPrefetchFloats), _MM_HINT_T0);
+    step(i, static_cast<__mmask16>(0xFFFF));
+  }
+  if (i < len) step(i, static_cast<__mmask16>((1u << (len - i)) - 1));
+  for (int r = 0; r < kRows; ++r)
+    for (int c = 0; c < kCols; ++c) out[r * kCols + c] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
-// Columns [j0, j1) of Y, bias and activation included: per pair of columns, their
-// weights streamed once against every group of rows (the pair's weights are in cache
-// for the groups after the first).
-void fc_columns(const FcGeometry& fc, const float* a, const float* w, const float* bias, float* y, int64_t j0,
-                int64_t j1) {
-  float block[kRowGroup * 2];
-  for (int64_t j = j0; j < j1; j += 2) {
-    const int64_t count = std::min<int64_t>(2, j1 - j);
-    const float* w0 = w + j * fc.k;
-    const float* w1 = count > 1 ? w0 + fc.k : w0;
-    for (int64_t r0 = 0; r0 < fc.m; r0 += kRowGroup) {
-      const int64_t rows = std::min(kRowGroup, fc.m - r0);
-      dot_pair(a + r0 * fc.k, fc.k, w0, w1, fc.k, rows, block);
+constexpr int kAvx512Cols = 3, kAvx512Rows = 8;  // 24 accumulators of the 32 registers
+
+__attribute__((target("avx512f"))) void dot_block_avx512_rows(const float* a, int64_t stride, const float* const* w,
+                                                              int64_t len, int64_t rows, float* out) {
+  switch (rows) {
+    case 1: return dot_block_avx512<1, kAvx512Cols>(a, stride, w, len, out);
+    case 2: return dot_block_avx512<2, kAvx512Cols>(a, stride, w, len, out);
+    case 3: return dot_block_avx512<3, kAvx512Cols>(a, stride, w, len, out);
+    case 4: return dot_block_avx512<4, kAvx512Cols>(a, stride, w, len, out);
+    case 5: return dot_block_avx512<5, kAvx512Cols>(a, stride, w, len, out);
+    case 6: return dot_block_avx512<6, kAvx512Cols>(a, stride, w, len, out);
+    case 7: return dot_block_avx512<7, kAvx512Cols>(a, stride, w, len, out);
+    default: return dot_block_avx512<kAvx512Rows, kAvx512Cols>(a, stride, w, len, out);
+  }
+}
+#pragma GCC diagnostic pop
+#endif
+
+DotBlockKernel dot_block_kernel(VectorIsa isa) {
+#if defined(__x86_64__)
+  if (isa == VectorIsa::Avx512) return {dot_block_avx512_rows, kAvx512Cols, kAvx512Rows};
+  if (isa == VectorIsa::Avx2) return {dot_pair_avx2_rows, 2, 4};
+#endif
+  return {dot_pair_generic, 2, 4};
+}
+
+// Columns [j0, j1) of Y, bias and activation included: per group of columns, their
+// weights streamed once against every group of rows (the group's weights are in
+// cache for the row groups after the first). A last group with fewer columns repeats
+// its last column.
+void fc_columns(const FcGeometry& fc, DotBlockKernel kernel, const float* a, const float* w, const float* bias,
+                float* y, int64_t j0, int64_t j1) {
+  float block[64];              // [row_group][cols]
+  const float* weight_rows[8];  // [cols]
+  for (int64_t j = j0; j < j1; j += kernel.cols) {
+    const int64_t count = std::min(kernel.cols, j1 - j);
+    for (int64_t c = 0; c < kernel.cols; ++c) weight_rows[c] = w + (j + std::min(c, count - 1)) * fc.k;
+    for (int64_t r0 = 0; r0 < fc.m; r0 += kernel.row_group) {
+      const int64_t rows = std::min(kernel.row_group, fc.m - r0);
+      kernel.dot(a + r0 * fc.k, fc.k, weight_rows, fc.k, rows, block);
       for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < count; ++c) y[(r0 + r) * fc.n + j + c] = block[r * 2 + c] + (bias ? bias[j + c] : 0.0f);
+        for (int64_t c = 0; c < count; ++c)
+          y[(r0 + r) * fc.n + j + c] = block[r * kernel.cols + c] + (bias ? bias[j + c] : 0.0f);
     }
   }
   if (fc.activation.kind == ActivationKind::None) return;
@@ -116,21 +178,25 @@ void fc_columns(const FcGeometry& fc, const float* a, const float* w, const floa
 
 }  // namespace
 
+int64_t small_batch_fc_max_rows() { return kernel_isa() == VectorIsa::Avx512 ? 24 : 16; }
+
 void push_small_batch_fc(SegmentCompiler& c, const SmallBatchFc& fc, const TensorRef& a, const TensorRef& y) {
   const TensorRef w = c.constant(fc.weights);
   std::optional<TensorRef> bias;
   if (fc.bias) bias = c.constant(*fc.bias);
   const FcGeometry& g = fc.geometry;
-  const int64_t pairs = (g.n + 1) / 2;
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), pairs));
+  const DotBlockKernel kernel = dot_block_kernel(kernel_isa());
+  const int64_t groups = (g.n + kernel.cols - 1) / kernel.cols;  // of output columns
+  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), groups));
   std::vector<TensorRef> touched = {a, y, w};
   if (bias) touched.push_back(*bias);
   c.push_kernel(
-      [g, a, y, w, bias, pairs, tasks](const RunContext& ctx) {
+      [g, kernel, a, y, w, bias, groups, tasks](const RunContext& ctx) {
         const float* bias_data = bias ? ctx.data<float>(*bias) : nullptr;
         ctx.pool->run(tasks, [&](int t) {
-          const int64_t j0 = pairs * t / tasks * 2, j1 = std::min(g.n, pairs * (t + 1) / tasks * 2);
-          fc_columns(g, ctx.data<float>(a), ctx.data<float>(w), bias_data, ctx.data<float>(y), j0, j1);
+          const int64_t j0 = groups * t / tasks * kernel.cols;
+          const int64_t j1 = std::min(g.n, groups * (t + 1) / tasks * kernel.cols);
+          fc_columns(g, kernel, ctx.data<float>(a), ctx.data<float>(w), bias_data, ctx.data<float>(y), j0, j1);
         });
       },
       touched);

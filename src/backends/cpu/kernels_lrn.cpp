@@ -14,6 +14,7 @@
 #endif
 
 #include "backends/cpu/lowering.h"
+#include "backends/cpu/vector_isa.h"
 
 namespace tandem::cpu {
 
@@ -138,13 +139,14 @@ __attribute__((target("avx2,fma"))) void lrn_positions_avx2(const LrnFormula& f,
 }
 #endif
 
-void lrn_positions(const LrnFormula& f, const ChannelLayout& l, const float* x, float* y, int64_t first,
-                   int64_t last) {
+using LrnPositions = void (*)(const LrnFormula& f, const ChannelLayout& l, const float* x, float* y, int64_t first,
+                              int64_t last);
+
+LrnPositions lrn_positions(VectorIsa isa) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  if (avx2) return lrn_positions_avx2(f, l, x, y, first, last);
+  if (isa >= VectorIsa::Avx2) return lrn_positions_avx2;
 #endif
-  lrn_positions_generic(f, l, x, y, first, last);
+  return lrn_positions_generic;
 }
 
 }  // namespace
@@ -165,11 +167,12 @@ void lower_lrn(SegmentCompiler& c, const Node& node) {
   TensorRef dst = c.output(node.outputs[0], *same_layout(src.md, shape));
   const int64_t positions = shape[0] * l.points;
   const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(positions, 1)));
+  const LrnPositions run = lrn_positions(kernel_isa());
   c.push_kernel(
-      [f, l, src, dst, positions, tasks](const RunContext& ctx) {
+      [run, f, l, src, dst, positions, tasks](const RunContext& ctx) {
         const float* x = ctx.data<float>(src);
         float* y = ctx.data<float>(dst);
-        ctx.pool->run(tasks, [&](int t) { lrn_positions(f, l, x, y, positions * t / tasks, positions * (t + 1) / tasks); });
+        ctx.pool->run(tasks, [&](int t) { run(f, l, x, y, positions * t / tasks, positions * (t + 1) / tasks); });
       },
       {src, dst});
 }

@@ -18,6 +18,7 @@
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
+#include "backends/cpu/vector_isa.h"
 #include "ops/nn_util.h"
 
 namespace tandem::cpu {
@@ -40,6 +41,7 @@ struct PoolPlan {
   int64_t lanes = kVector;            // channels stored together at one position: 8 or C
   int64_t blocks = 0;                 // N * ceil(C / lanes)
   std::vector<AxisTaps> taps[3];      // per axis, per output index
+  bool avx2 = false;                  // the kernel's AVX2 path (vector_isa.h)
 };
 
 std::vector<AxisTaps> axis_taps(const Window3d& w, size_t d) {
@@ -182,8 +184,7 @@ __attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const floa
 template <PoolKind kKind>
 void pool_row(const PoolPlan& p, const float* x, float* y, int64_t row, LaneRange lanes) {
 #if defined(__x86_64__)
-  static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return pool_row_avx2<kKind>(p, x, y, row, lanes);
+  if (p.avx2) return pool_row_avx2<kKind>(p, x, y, row, lanes);
 #endif
   pool_row_generic<kKind>(p, x, y, row, lanes);
 }
@@ -255,6 +256,7 @@ void lower_pool(SegmentCompiler& c, const Node& node) {
   plan.lanes = channels_last ? x.shape[1] : kVector;
   plan.blocks = x.shape[0] * ((x.shape[1] + plan.lanes - 1) / plan.lanes);
   for (size_t d = 0; d < 3; ++d) plan.taps[d] = axis_taps(plan.w, d);
+  plan.avx2 = kernel_isa() >= VectorIsa::Avx2;
   TensorRef src = c.in_layout(node.inputs[0], x_md);
   // (N, C, 1...) channels last is (N, C) row-major: written as plain, read with no reorder.
   bool one_position = num_elements(Shape(y.begin() + 2, y.end())) == 1;

@@ -1,6 +1,6 @@
 // Fully connected layers (Gemm with constant weights) with a few rows, on the cpu
-// backend's own kernel (kernels_fc.cpp) instead of oneDNN's matmul: between
-// kSmallBatchFcMinRows and kSmallBatchFcMaxRows rows, where the layer is bound by
+// backend's own kernel (kernels_fc.cpp) instead of oneDNN's matmul: from
+// kSmallBatchFcMinRows to small_batch_fc_max_rows() rows, where the layer is bound by
 // reading its weights and oneDNN 2.6 reads them slowly.
 #pragma once
 #include <cstdint>
@@ -12,9 +12,13 @@
 
 namespace tandem::cpu {
 
-// Up to 3 rows oneDNN's matrix-vector path is as fast (dnnl_gemm.cpp); at 16 rows the
-// two take about the same time, beyond it oneDNN's blocked matmul is the better one.
-constexpr int64_t kSmallBatchFcMinRows = 4, kSmallBatchFcMaxRows = 16;
+// Up to 3 rows oneDNN's matrix-vector path is as fast (dnnl_gemm.cpp; at 2 and 3 rows
+// the AVX-512 kernel measured the same). Beyond the maximum oneDNN's blocked matmul is
+// the better one: with the AVX2 kernel beyond 16 rows, with the AVX-512 one beyond 24
+// (a temporary build that ran up to 64 rows here was level with oneDNN at 32 rows on
+// AlexNet's fc6 and far slower at 64).
+constexpr int64_t kSmallBatchFcMinRows = 4;
+int64_t small_batch_fc_max_rows();
 
 // Y (M, N) = act(A (M, K) W^T + bias).
 struct FcGeometry {

@@ -11,7 +11,10 @@
 // (2026-12-07) gave fc6 (151 MB of weights) 9.0-9.5, 14.5-14.6 and 14.1-15.4 ms at
 // batch 4, 8 and 16 on oneDNN 2.6's matmul (commit 10d42f1), 5.7-5.9, 7.9-8.4 and
 // 12.3-12.4 ms with 2 by 4 AVX2 blocks (68c5fb7); at batch 1 oneDNN's matrix-vector
-// path takes 4.6 ms. The AVX-512 blocks: see small_batch_fc.h.
+// path takes 4.6 ms. The AVX-512 blocks (f0b397a against 6aa6221, three runs each,
+// the same day): 5.1-5.3 against 6.0-6.1 ms at batch 4, 5.9-6.1 against 8.3-8.5 at 8,
+// 10.2-10.5 against 13.0-13.3 at 16, and 14.0-14.8 against 18.3-19.0 ms at 24 rows
+// (on oneDNN at 6aa6221). Of 2x8, 4x4, 4x6 and 3x8 blocks, 3x8 was the fastest.
 #include <algorithm>
 
 #if defined(__x86_64__)

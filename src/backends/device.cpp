@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include "core/host_memory.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -88,8 +89,7 @@ double host_memory_bytes() {
 }
 
 static void* aligned_host_memory(const std::string& device, size_t bytes) {
-  size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
+  void* p = allocate_host_memory(bytes);
   if (!p) fail(ErrorKind::Device, device + ": allocation of " + std::to_string(bytes) + " host bytes failed");
   return p;
 }

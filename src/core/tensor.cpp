@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/host_memory.h"
 #include "tandem/error.h"
 
 namespace tandem {
@@ -58,11 +59,9 @@ std::vector<int64_t> dense_strides(const Shape& shape) {
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   for (int64_t d : shape_)
     if (d < 0) fail(ErrorKind::InvalidInput, "tensor shape " + shape_str(shape_) + " has a negative dimension");
-  size_t bytes = std::max<size_t>(nbytes(), 1);
-  size_t rounded = (bytes + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (!p) fail(ErrorKind::Device, "host allocation of " + std::to_string(rounded) + " bytes failed");
-  std::memset(p, 0, rounded);
+  void* p = allocate_host_memory(nbytes());
+  if (!p) fail(ErrorKind::Device, "host allocation of " + std::to_string(nbytes()) + " bytes failed");
+  std::memset(p, 0, nbytes());
   storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
 }
 

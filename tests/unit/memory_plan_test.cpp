@@ -1,7 +1,14 @@
-// Arena planning: buffers alive at the same time never overlap; dead ones are reused.
+// Host memory: arena planning (buffers alive at the same time never overlap; dead
+// ones are reused) and the allocation of host blocks.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "core/host_memory.h"
 #include "core/memory_plan.h"
+#include "tandem/tensor.h"
 
 using namespace tandem;
 
@@ -18,4 +25,21 @@ TEST(MemoryPlan, LiveBuffersDoNotOverlapAndDeadOnesAreReused) {
     }
   EXPECT_EQ(plan.offsets[0], plan.offsets[2]);  // 0 is dead when 2 is written
   EXPECT_LT(plan.total_bytes, 3000u);
+}
+
+// Small blocks are 64-byte aligned; from 4 MB on they start on a 2 MB boundary (for
+// huge pages) and the whole request is writable. Tensors come zero-filled.
+TEST(HostMemory, BlocksAreAlignedForTheirSize) {
+  for (size_t bytes : {size_t{0}, size_t{1}, size_t{100}, size_t{4} << 20, (size_t{5} << 20) + 3}) {
+    void* p = allocate_host_memory(bytes);
+    ASSERT_NE(p, nullptr) << bytes;
+    const size_t alignment = bytes >= (size_t{4} << 20) ? size_t{2} << 20 : 64;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % alignment, 0u) << bytes;
+    std::memset(p, 0xab, bytes);
+    std::free(p);
+  }
+  Tensor t(DType::f32, {3, 1 << 19});  // 6 MB
+  const float* data = t.data<float>();
+  for (int64_t i = 0; i < t.numel(); i += 4099) EXPECT_EQ(data[i], 0.0f) << i;
+  EXPECT_EQ(data[t.numel() - 1], 0.0f);
 }

@@ -1,32 +1,14 @@
-// Winograd F(2x2, 3x3) transforms (see winograd.h). Eight channels form one vector;
-// the tile loops are compiled for AVX2 and for baseline x86-64 (target_clones).
+// Winograd F(2x2, 3x3) transforms (see winograd.h). Eight channels form one vector
+// (vector_lanes.h); the tile loops are compiled for AVX2 and for baseline x86-64.
 #include "backends/cpu/winograd.h"
 
-#include <cstring>
+#include "backends/cpu/vector_lanes.h"
 
 namespace tandem::cpu {
 
 namespace {
 
-constexpr int64_t kBlock = 8;
-using Lanes = float __attribute__((vector_size(kBlock * sizeof(float))));
-// Lanes pass by value only between inlined helpers of this file, so the ABI of
-// 32-byte vectors without AVX (what -Wpsabi warns about) never matters.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-#if defined(__x86_64__)
-#define TANDEM_TARGET_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TANDEM_TARGET_CLONES
-#endif
-
-inline Lanes load(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline void store(float* p, Lanes v) { std::memcpy(p, &v, sizeof v); }
+constexpr int64_t kBlock = kVectorLanes;
 
 // (t0, t1, t2, t3) <- B^T (d0, d1, d2, d3), B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1].
 inline void input_rows(const Lanes* d, int64_t stride, Lanes* t, int64_t t_stride) {
@@ -54,31 +36,7 @@ TilePosition tile_position(const WinogradGeometry& g, int64_t t) {
   return {t / per_image, t % per_image / g.tiles_w(), t % g.tiles_w()};
 }
 
-Lanes apply(const std::vector<WinogradPostOp>& post, Lanes v, const float* old) {
-  const Lanes zero{};
-  for (const WinogradPostOp& op : post) {
-    if (op.kind == WinogradPostOp::AddResidual) {
-      v += load(old);
-    } else if (op.kind == WinogradPostOp::LeakyRelu) {
-      v = v < zero ? v * op.low : v;
-    } else {
-      v = v < op.low ? zero + op.low : v;
-      v = v > op.high ? zero + op.high : v;
-    }
-  }
-  return v;
-}
-
 }  // namespace
-
-VectorStrides blocked8_strides(int64_t channels, int64_t h, int64_t w) {
-  return {channels * h * w, h * w * kBlock, w * kBlock, kBlock};
-}
-
-VectorStrides channels_last_strides(const dnnl::memory::desc& md) {
-  const auto& strides = md.data.format_desc.blocking.strides;
-  return {strides[0], kBlock, strides[2], strides[3]};
-}
 
 Tensor winograd_weights(const Tensor& w) {
   const int64_t m_count = w.dim(0), c_count = w.dim(1);
@@ -117,18 +75,18 @@ TANDEM_TARGET_CLONES void winograd_input(const WinogradGeometry& g, const float*
         for (int64_t j = 0; j < 4; ++j) {
           int64_t h = h0 + i, w = w0 + j;
           bool valid = inside || (h >= 0 && h < g.in_h && w >= 0 && w < g.in_w);
-          d[i * 4 + j] = valid ? load(plane + h * g.in.row + w * g.in.column) : Lanes{};
+          d[i * 4 + j] = valid ? load_lanes(plane + h * g.in.row + w * g.in.column) : Lanes{};
         }
       for (int64_t j = 0; j < 4; ++j) input_rows(d + j, 4, rows + j, 4);       // B^T d
       for (int64_t i = 0; i < 4; ++i) input_rows(rows + i * 4, 1, d + i * 4, 1);  // (B^T d) B
       float* out = v + t * g.in_channels + b * kBlock;
-      for (int64_t k = 0; k < kWinogradPoints; ++k) store(out + k * point_stride, d[k]);
+      for (int64_t k = 0; k < kWinogradPoints; ++k) store_lanes(out + k * point_stride, d[k]);
     }
   }
 }
 
 TANDEM_TARGET_CLONES void winograd_output(const WinogradGeometry& g, const float* p, const float* bias,
-                                          const std::vector<WinogradPostOp>& post, float* y, int64_t first,
+                                          const std::vector<FusedPostOp>& post, float* y, int64_t first,
                                           int64_t last) {
   const int64_t blocks = g.out_channels / kBlock, tiles = g.tiles(), point_stride = tiles * g.out_channels;
   for (int64_t t = first; t < last; ++t) {
@@ -136,17 +94,17 @@ TANDEM_TARGET_CLONES void winograd_output(const WinogradGeometry& g, const float
     for (int64_t b = 0; b < blocks; ++b) {
       const float* in = p + t * g.out_channels + b * kBlock;
       Lanes m[16], rows[8], out[4];
-      for (int64_t k = 0; k < kWinogradPoints; ++k) m[k] = load(in + k * point_stride);
+      for (int64_t k = 0; k < kWinogradPoints; ++k) m[k] = load_lanes(in + k * point_stride);
       for (int64_t j = 0; j < 4; ++j) output_rows(m + j, 4, rows + j, 4);       // A^T m: 2 x 4
       for (int64_t i = 0; i < 2; ++i) output_rows(rows + i * 4, 1, out + i * 2, 1);  // (A^T m) A: 2 x 2
-      Lanes shift = bias ? load(bias + b * kBlock) : Lanes{};
+      Lanes shift = bias ? load_lanes(bias + b * kBlock) : Lanes{};
       float* plane = y + pos.n * g.out.image + b * g.out.block;
       for (int64_t i = 0; i < 2; ++i)
         for (int64_t j = 0; j < 2; ++j) {
           int64_t h = 2 * pos.th + i, w = 2 * pos.tw + j;
           if (h >= g.out_h || w >= g.out_w) continue;
           float* dst = plane + h * g.out.row + w * g.out.column;
-          store(dst, apply(post, out[i * 2 + j] + shift, dst));
+          store_lanes(dst, apply_post_ops(post, out[i * 2 + j] + shift, dst));
         }
     }
   }

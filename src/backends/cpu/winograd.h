@@ -12,22 +12,12 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "backends/cpu/vector_conv.h"
 #include "tandem/tensor.h"
 
 namespace tandem::cpu {
 
 inline constexpr int64_t kWinogradPoints = 16;
-
-// Where the 8-channel vectors of an (N, C, H, W) tensor lie, as float strides between
-// images, channel blocks, rows and columns.
-struct VectorStrides {
-  int64_t image = 0, block = 0, row = 0, column = 0;
-};
-// Blocked by 8 channels: (N, C/8, H, W, 8).
-VectorStrides blocked8_strides(int64_t channels, int64_t h, int64_t w);
-// Channels last, with the strides of `md` (N, C, H, W): dense (N, H, W, C), or a
-// channel slice of a wider tensor.
-VectorStrides channels_last_strides(const dnnl::memory::desc& md);
 
 // Tiles of 2x2 outputs covering (N, OH, OW), the input window they read, and the
 // layouts of input and output.
@@ -41,12 +31,6 @@ struct WinogradGeometry {
   int64_t tiles() const { return batch * tiles_h() * tiles_w(); }
 };
 
-// What follows the product, per output element: bias, then these in order.
-struct WinogradPostOp {
-  enum Kind { Clamp, LeakyRelu, AddResidual } kind = Clamp;
-  float low = 0, high = 0;  // Clamp bounds; LeakyRelu: `low` is the slope
-};
-
 // w: (M, C, 3, 3) -> U: (16, C, M).
 Tensor winograd_weights(const Tensor& w);
 
@@ -54,8 +38,8 @@ Tensor winograd_weights(const Tensor& w);
 void winograd_input(const WinogradGeometry& g, const float* x, float* v, int64_t first, int64_t last);
 
 // Tiles [first, last) of P into y (N, M, OH, OW, laid out as g.out says), adding `bias` (M floats or
-// null) and applying `post` (AddResidual reads y's previous contents).
+// null) and applying `post` in order (AddResidual reads y's previous contents).
 void winograd_output(const WinogradGeometry& g, const float* p, const float* bias,
-                     const std::vector<WinogradPostOp>& post, float* y, int64_t first, int64_t last);
+                     const std::vector<FusedPostOp>& post, float* y, int64_t first, int64_t last);
 
 }  // namespace tandem::cpu

@@ -6,7 +6,6 @@
 // (Relu, LeakyRelu, Clip) and residual Add. Other convolutions use oneDNN's direct
 // convolution (dnnl_conv.cpp).
 #include <cstring>
-#include <limits>
 
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
@@ -16,8 +15,6 @@
 namespace tandem::cpu {
 
 namespace {
-
-constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph& g) {
   const Value& x = g.value(node.inputs[0]);
@@ -32,31 +29,6 @@ std::optional<WinogradGeometry> winograd_geometry(const Node& node, const Graph&
                        win.output[0], win.output[1], win.pads_begin[0], win.pads_begin[1], {}, {}};
   if (!winograd_pays(geo.in_channels, geo.out_channels, geo.tiles(), kWinogradPoints)) return std::nullopt;
   return geo;
-}
-
-std::optional<WinogradPostOp> post_op(const Eltwise& e) {
-  if (e.algorithm == dnnl::algorithm::eltwise_relu)
-    return e.alpha == 0 ? WinogradPostOp{WinogradPostOp::Clamp, 0, kInfinity} : WinogradPostOp{WinogradPostOp::LeakyRelu, e.alpha, 0};
-  if (e.algorithm == dnnl::algorithm::eltwise_clip) return WinogradPostOp{WinogradPostOp::Clamp, e.alpha, e.beta};
-  return std::nullopt;
-}
-
-// The node's own activation then the longest prefix of `tail` the output transform
-// applies; nullopt when the own activation is not one of them.
-std::optional<std::vector<WinogradPostOp>> post_ops(const Node& node, const std::vector<FusedTail>& tail, size_t& used) {
-  std::vector<WinogradPostOp> ops;
-  if (std::optional<Eltwise> own = eltwise_of(fused_activation(node))) {
-    std::optional<WinogradPostOp> op = post_op(*own);
-    if (!op) return std::nullopt;
-    ops.push_back(*op);
-  }
-  for (used = 0; used < tail.size(); ++used) {
-    std::optional<WinogradPostOp> op =
-        tail[used].eltwise ? post_op(*tail[used].eltwise) : WinogradPostOp{WinogradPostOp::AddResidual, 0, 0};
-    if (!op) break;
-    ops.push_back(*op);
-  }
-  return ops;
 }
 
 // U's points [k0, k1) as a tensor of their own.
@@ -102,7 +74,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   if (!geo) return false;
   std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
   size_t fused = 0;
-  std::optional<std::vector<WinogradPostOp>> post = post_ops(node, tail, fused);
+  std::optional<std::vector<FusedPostOp>> post = fused_post_ops(node, tail, fused);
   if (!post) return false;
   for (size_t i = 0; i < fused; ++i) c.fuse(tail[i].node);
   const FusedTail* residual = nullptr;
@@ -135,7 +107,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   const Value* b = g.input(node, 2);
   std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
   TensorRef y = result_destination(c, result, residual, y_md);
-  std::vector<WinogradPostOp> ops = *post;
+  std::vector<FusedPostOp> ops = *post;
   std::vector<TensorRef> touched{p, y};
   if (bias) touched.push_back(*bias);
   c.push_kernel([=](const RunContext& ctx) {

@@ -16,11 +16,15 @@ double tasks_of(const NodeFeatures& f) {
   return cpu::runs_on_one_task(f.flops, f.input_bytes + f.weight_bytes + f.output_bytes) ? 1 : std::max(1.0, f.threads);
 }
 
-// The units a convolution is split over: batch items, else output rows (channels
-// last; square outputs assumed) or channel or group blocks.
+// The units a convolution is split over: rows of 8-channel vectors for a depthwise
+// conv on the own kernel, else batch items, else output rows (channels last; square
+// outputs assumed) or channel or group blocks.
 double conv_units(const NodeFeatures& f) {
+  const double rows = std::max(1.0, std::round(std::sqrt(f.spatial)));
+  if (cpu::runs_own_depthwise(f.channels_last > 0, f.groups, f.in_channels, f.out_channels))
+    return f.batch * rows * f.in_channels / cpu::kChannelBlock;
   if (f.batch > 1) return f.batch;
-  if (f.channels_last > 0) return std::max(1.0, std::round(std::sqrt(f.spatial)));
+  if (f.channels_last > 0) return rows;
   const auto group = static_cast<int64_t>(std::max(1.0, f.groups));
   auto per_group = [&](double channels) { return static_cast<int64_t>(std::max(1.0, channels / f.groups)); };
   int64_t step = cpu::conv_groups_per_unit(group, per_group(f.in_channels), per_group(f.out_channels));

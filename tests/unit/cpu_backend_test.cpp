@@ -333,6 +333,57 @@ TEST(CpuDevice, UnknownMaxIsaIsAnError) {
   ::unsetenv("TANDEM_CPU_MAX_ISA");
 }
 
+// Depthwise convolutions, in channels last (the own kernel: 16 lanes with AVX-512 when
+// C is a multiple of 16, else 8 lanes; oneDNN without AVX2) and blocked by 8 (oneDNN),
+// on each vector path: 3x3 and 5x5 (unrolled) and other sizes (general path), strides,
+// asymmetric pads, dilations, a filter wider than the input, fused Relu, Clip (its
+// lower bound above 0), LeakyRelu and residual Add, no bias, an output that is a
+// Concat's slice, C not a multiple of 8 (oneDNN), batch 1 and 2, 1 and 3 threads.
+TEST(CpuDevice, DepthwiseConvsMatchReference) {
+  struct Case {
+    int64_t channels, h, w;
+    I kernel, pads, strides, dilations;
+  };
+  const std::vector<Case> cases = {
+      {16, 13, 11, {3, 3}, {1, 1, 1, 1}, {1, 1}, {1, 1}}, {24, 12, 15, {3, 3}, {0, 1, 1, 0}, {2, 2}, {1, 1}},
+      {32, 9, 9, {5, 5}, {2, 2, 2, 2}, {1, 1}, {1, 1}},   {8, 10, 13, {3, 5}, {1, 2, 2, 1}, {1, 2}, {2, 2}},
+      {16, 5, 5, {7, 7}, {3, 3, 3, 3}, {1, 1}, {1, 1}},   {12, 8, 8, {3, 3}, {1, 1, 1, 1}, {1, 1}, {1, 1}},
+  };
+  for (const char* layout : {"channels-last", "blocked8"}) {
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    for (int64_t batch : {1, 2})
+      for (const Case& k : cases) {
+        SCOPED_TRACE(std::string(layout) + " batch " + std::to_string(batch) + " C " + std::to_string(k.channels) +
+                     " kernel " + std::to_string(k.kernel[0]) + "x" + std::to_string(k.kernel[1]));
+        GraphBuilder b;
+        const int64_t c = k.channels;
+        int x = b.input("x", {batch, c, k.h, k.w});
+        auto depthwise = [&](const std::string& name, int input, bool bias) {
+          std::vector<int> in = {input, b.weights(name + "w", {c, 1, k.kernel[0], k.kernel[1]}, 0.5f)};
+          if (bias) in.push_back(b.weights(name + "b", {c}));
+          return b.node("Conv", in, attrs({{"group", c}, {"kernel_shape", k.kernel}, {"pads", k.pads},
+                                           {"strides", k.strides}, {"dilations", k.dilations}}));
+        };
+        int relu6 = b.node("Clip", {depthwise("a", x, true), b.scalar("lo", 0.1f), b.scalar("hi", 0.6f)});
+        b.output(relu6);
+        b.output(b.node("LeakyRelu", {depthwise("l", x, false)}, attrs({{"alpha", 0.2f}})));
+        int other = b.node("Relu", {depthwise("r", x, true)});
+        b.output(b.node("Concat", {other, depthwise("s", x, true)}, attrs({{"axis", int64_t{1}}})));
+        auto same_size = [&](const std::string& name, int input) {  // 3x3, pads 1
+          return b.node("Conv", {input, b.weights(name, {c, 1, 3, 3}, 0.5f)}, attrs({{"group", c}, {"pads", I{1, 1, 1, 1}}}));
+        };
+        int r = b.node("Sigmoid", {x});
+        int block = same_size("s2", same_size("s1", r));
+        b.output(b.node("Relu", {b.node("Add", {block, r})}));  // the last reader of r: fused as a residual
+        Graph g = b.finish();
+        for_each_kernel_isa([&](const std::string& isa) {
+          expect_cpu_matches_reference(g, b.feeds, {1, 3}, 1e-5, isa);
+        });
+      }
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Batch-1 convolutions large enough to split across threads: by output channels, or
 // (channels last, oneDNN's AVX-512 layout) by output rows, each part with its own
 // padding at the top and bottom; strides, dilations, groups, odd sizes and a fused

@@ -129,6 +129,14 @@ TEST(PredictorFeatures, HostExecutionFollowsTheCpuBackend) {
   rows.channels_last = 1;
   EXPECT_EQ(host_execution(rows).parts, 2);
   EXPECT_DOUBLE_EQ(host_execution(rows).parallel_efficiency, 7.0 / 8.0);
+  // A depthwise conv held channels last runs on the own kernel: 21 rows of 3 vectors of
+  // 8 channels, 63 units over 2 tasks (32 rounds: 63/64). Blocked, it stays a grouped conv.
+  NodeFeatures depthwise = conv_geometry(1, 24, 24, 21, 3, 1, 24);
+  depthwise.channels_last = 1;
+  EXPECT_EQ(host_execution(depthwise).tasks, 2);
+  EXPECT_DOUBLE_EQ(host_execution(depthwise).parallel_efficiency, 63.0 / 64.0);
+  depthwise.channels_last = 0;
+  EXPECT_DOUBLE_EQ(host_execution(depthwise).parallel_efficiency, 3.0 / 4.0);  // 3 blocks of 8 groups
   NodeFeatures pool = conv_geometry(8, 64, 64, 28, 3);
   pool.op = "MaxPool";
   EXPECT_FALSE(host_execution(pool).winograd);

@@ -217,7 +217,7 @@ void lower_conv(SegmentCompiler& c, const Node& node) {
   const Value& w = *g.input(node, 1);
   const Value* b = g.input(node, 2);
   if (!w.is_constant() || (b && !b->is_constant())) return lower_reference(c, node);
-  if (lower_winograd_conv(c, node)) return;
+  if (lower_winograd_conv(c, node) || lower_depthwise_conv(c, node)) return;
   const Value& y = g.output(node, 0);
   ConvSpec s;
   s.group = node.attrs.get_int("group", 1);

@@ -1,6 +1,6 @@
 // How the cpu backend decides to run a node, as plain arithmetic on sizes: whether a
 // node is worth splitting across threads, how a convolution is cut into units of
-// work, and when a 3x3 convolution takes the Winograd path. The segment compiler
+// work, and when a convolution takes the Winograd or the depthwise path. The segment compiler
 // makes its choices with these, and the latency predictor (predict/host_execution.h)
 // reads the same choices from node features, so the two cannot drift apart.
 #pragma once
@@ -32,6 +32,15 @@ inline int64_t conv_groups_per_unit(int64_t group, int64_t in_per_group, int64_t
 // Units a batch-1 convolution splits into: blocks of output channels, or of groups.
 inline int64_t conv_channel_units(int64_t group, int64_t out_channels, int64_t step) {
   return group == 1 ? (out_channels + kChannelBlock - 1) / kChannelBlock : (group + step - 1) / step;
+}
+
+// Whether a depthwise convolution (group = input = output channels) runs on the own
+// kernel (depthwise_conv.cpp), split into output rows of 8-channel vectors: when its
+// input is held channels last and the channels are a multiple of 8 (and the CPU has
+// AVX2, which the features do not tell). Elsewhere oneDNN runs it as any conv.
+inline bool runs_own_depthwise(bool channels_last, double groups, double in_channels, double out_channels) {
+  return channels_last && groups > 1 && groups == in_channels && groups == out_channels &&
+         static_cast<int64_t>(in_channels) % kChannelBlock == 0;
 }
 
 // Whether a 3x3, stride-1, ungrouped convolution runs as Winograd F(2x2, 3x3): enough

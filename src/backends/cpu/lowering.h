@@ -15,6 +15,9 @@ Lowering find_lowering(std::string_view op);
 void lower_conv(SegmentCompiler& c, const Node& node);             // dnnl_conv.cpp
 // A stride-1 3x3 Conv by Winograd when it pays off; false (nothing done) otherwise.
 bool lower_winograd_conv(SegmentCompiler& c, const Node& node);    // winograd_conv.cpp
+// A depthwise Conv (group = channels, a multiple of 8) on the own kernel; false
+// (nothing done) for other convolutions.
+bool lower_depthwise_conv(SegmentCompiler& c, const Node& node);   // depthwise_conv.cpp
 void lower_pool(SegmentCompiler& c, const Node& node);             // kernels_pool.cpp
 void lower_eltwise(SegmentCompiler& c, const Node& node);          // dnnl_eltwise.cpp
 void lower_binary(SegmentCompiler& c, const Node& node);           // dnnl_binary.cpp

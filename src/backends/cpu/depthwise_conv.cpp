@@ -10,10 +10,13 @@
 // its filter is loaded once for the row, and neighbouring vectors share cache lines.
 // 3x3 and 5x5 filters get an unrolled path whose taps stay in registers; filters of
 // other sizes take a general one.
-// On the 2-core AVX-512 development VM, `tandem run mobilenetv2 --layers` (2026-12-07):
-// its 17 depthwise layers took 590 µs against oneDNN's 1060 µs (block1: 79 against
-// 151 µs); with ONEDNN_MAX_CPU_ISA=AVX2 oneDNN's blocked layout ran block1 in 64 µs,
-// this kernel's 8-lane path on it 111 µs.
+// On the 2-core AVX-512 development VM (2026-12-07, three runs each, f3e663a against
+// 54d7a23): `tandem run mobilenetv2 --layers` summed its 17 depthwise layers to
+// 609-661 µs against oneDNN's 1015-1040 µs (block1: 84-85 against 151-156 µs), and
+// `tandem bench mobilenetv2 --batch N --repeats 30` took 2.71-2.80 against 3.26-3.34
+// ms at batch 1 and 22.2-22.6 against 26.5-27.0 ms at batch 8. With
+// ONEDNN_MAX_CPU_ISA=AVX2 (blocked layout) oneDNN's depthwise kernel was faster than
+// an 8-lane version of this one on that layout, hence the rule above.
 #include <algorithm>
 
 #include "backends/cpu/dnnl_common.h"

@@ -229,18 +229,10 @@ bool lower_depthwise_conv(SegmentCompiler& c, const Node& node) {
   if (!runs_own_depthwise(is_channels_last(x_md), group, static_cast<double>(geo->channels),
                           static_cast<double>(g.value(node.inputs[1]).shape[0])))
     return false;
-  std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
-  size_t fused = 0;
-  std::optional<std::vector<FusedPostOp>> post = fused_post_ops(node, tail, fused);
-  if (!post) return false;
-  for (size_t i = 0; i < fused; ++i) c.fuse(tail[i].node);
-  const FusedTail* residual = nullptr;
-  for (size_t i = 0; i < fused; ++i)
-    if (tail[i].residual >= 0) residual = &tail[i];
-
-  const int result = tail_result(g, node.outputs[0], tail, fused);
-  const memory::desc dense_y = channels_last_md(g.value(result).shape);
-  const memory::desc y_md = residual ? dense_y : c.concat_view(result, dense_y).value_or(dense_y);
+  const std::optional<FusedSteps> steps = fuse_post_ops(c, node);
+  if (!steps) return false;
+  const memory::desc dense_y = channels_last_md(g.value(steps->result).shape);
+  const memory::desc y_md = steps->residual ? dense_y : c.concat_view(steps->result, dense_y).value_or(dense_y);
   DepthwiseGeometry geometry = *geo;
   geometry.in = channels_last_strides(x_md);
   geometry.out = channels_last_strides(y_md);
@@ -250,11 +242,11 @@ bool lower_depthwise_conv(SegmentCompiler& c, const Node& node) {
   const TensorRef w = c.constant(packed_weights(*g.value(node.inputs[1]).data, geometry.width));
   const Value* b = g.input(node, 2);
   const std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
-  const TensorRef y = result_destination(c, result, residual, y_md);
+  const TensorRef y = result_destination(c, steps->result, steps->residual ? &*steps->residual : nullptr, y_md);
   const DepthwiseUnits run = depthwise_kernel(geometry);
   const int64_t units = geometry.units();
   const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(units, 1)));
-  const std::vector<FusedPostOp> ops = *post;
+  const std::vector<FusedPostOp> ops = steps->ops;
   std::vector<TensorRef> touched{x, w, y};
   if (bias) touched.push_back(*bias);
   c.push_kernel(

@@ -27,21 +27,25 @@ VectorStrides channels_last_strides(const dnnl::memory::desc& md) {
   return {strides[0], kVectorLanes, strides[2], strides[3]};
 }
 
-std::optional<std::vector<FusedPostOp>> fused_post_ops(const Node& node, const std::vector<FusedTail>& tail,
-                                                       size_t& used) {
-  std::vector<FusedPostOp> ops;
+std::optional<FusedSteps> fuse_post_ops(SegmentCompiler& c, const Node& node) {
+  FusedSteps steps;
   if (std::optional<Eltwise> own = eltwise_of(fused_activation(node))) {
     std::optional<FusedPostOp> op = post_op(*own);
     if (!op) return std::nullopt;
-    ops.push_back(*op);
+    steps.ops.push_back(*op);
   }
-  for (used = 0; used < tail.size(); ++used) {
+  const std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
+  size_t used = 0;
+  for (; used < tail.size(); ++used) {
     std::optional<FusedPostOp> op =
         tail[used].eltwise ? post_op(*tail[used].eltwise) : FusedPostOp{FusedPostOp::AddResidual, 0, 0};
     if (!op) break;
-    ops.push_back(*op);
+    steps.ops.push_back(*op);
+    c.fuse(tail[used].node);
+    if (tail[used].residual >= 0) steps.residual = tail[used];
   }
-  return ops;
+  steps.result = tail_result(c.graph(), node.outputs[0], tail, used);
+  return steps;
 }
 
 }  // namespace tandem::cpu

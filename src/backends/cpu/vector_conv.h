@@ -32,9 +32,16 @@ struct FusedPostOp {
   float low = 0, high = 0;  // Clamp bounds; LeakyRelu: `low` is the slope
 };
 
-// The node's own activation then the longest prefix of `tail` these steps express
-// (`used` tail nodes); nullopt when the own activation is not one of them.
-std::optional<std::vector<FusedPostOp>> fused_post_ops(const Node& node, const std::vector<FusedTail>& tail,
-                                                       size_t& used);
+// What an own conv kernel applies after the convolution: the node's own activation,
+// then the longest prefix of its fusable tail these steps express.
+struct FusedSteps {
+  std::vector<FusedPostOp> ops;
+  std::optional<FusedTail> residual;  // the fused residual Add, if one is
+  int result = -1;                    // the value the last fused node writes (the node's output without a tail)
+};
+
+// The steps after `node`, with the tail nodes they cover marked fused in `c`; nullopt
+// (nothing marked) when the node's own activation is not one of them.
+std::optional<FusedSteps> fuse_post_ops(SegmentCompiler& c, const Node& node);
 
 }  // namespace tandem::cpu

@@ -72,18 +72,13 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   const Graph& g = c.graph();
   std::optional<WinogradGeometry> geo = winograd_geometry(node, g);
   if (!geo) return false;
-  std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], true);
-  size_t fused = 0;
-  std::optional<std::vector<FusedPostOp>> post = fused_post_ops(node, tail, fused);
-  if (!post) return false;
-  for (size_t i = 0; i < fused; ++i) c.fuse(tail[i].node);
-  const FusedTail* residual = nullptr;
-  for (size_t i = 0; i < fused; ++i)
-    if (tail[i].residual >= 0) residual = &tail[i];
+  const std::optional<FusedSteps> steps = fuse_post_ops(c, node);
+  if (!steps) return false;
+  const FusedTail* residual = steps->residual ? &*steps->residual : nullptr;
 
   const memory::desc x_md = vector_layout(c, node.inputs[0]);
   const bool channels_last = is_channels_last(x_md);
-  int result = tail_result(g, node.outputs[0], tail, fused);
+  const int result = steps->result;
   const Shape& y_shape = g.value(result).shape;
   memory::desc y_md = channels_last ? channels_last_md(y_shape) : blocked8_md(y_shape);
   if (channels_last && !residual) y_md = c.concat_view(result, y_md).value_or(y_md);
@@ -107,7 +102,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   const Value* b = g.input(node, 2);
   std::optional<TensorRef> bias = b ? std::optional<TensorRef>(c.input(node.inputs[2])) : std::nullopt;
   TensorRef y = result_destination(c, result, residual, y_md);
-  std::vector<FusedPostOp> ops = *post;
+  std::vector<FusedPostOp> ops = steps->ops;
   std::vector<TensorRef> touched{p, y};
   if (bias) touched.push_back(*bias);
   c.push_kernel([=](const RunContext& ctx) {

@@ -2,7 +2,8 @@
 // in the layout convolutions produce: blocked by 8 channels (oneDNN's AVX2 kernels)
 // or channels last (its AVX-512 brgconv kernels). Both store, for each block and
 // position, a vector of `lanes` channels (8, or all C), so each output position
-// combines whole vectors of its window's taps, 8 lanes at a time. Measured 3-5x
+// combines whole vectors of its window's taps, 8 lanes at a time (channels last with
+// C not a multiple of 8: the last vector masked, e.g. LeNet's 6 channels). Measured 3-5x
 // faster than oneDNN 2.6's jit:avx2 pooling on the project's AVX2 test machine.
 // Other inputs are reordered first, to the layout the convolutions prefer. Windows follow ONNX: pads,
 // dilations, ceil_mode; AveragePool divides by the taps inside the input
@@ -142,22 +143,30 @@ __attribute__((target("avx2"))) inline __m256 combine_lanes(__m256 a, __m256 b) 
   return kKind == PoolKind::Max ? _mm256_max_ps(a, b) : _mm256_add_ps(a, b);
 }
 
+// Eight lanes from `p`, or only those `mask` selects (the others read as 0).
+template <bool kMasked>
+__attribute__((target("avx2"))) inline __m256 load_vector(const float* p, __m256i mask) {
+  return kMasked ? _mm256_maskload_ps(p, mask) : _mm256_loadu_ps(p);
+}
+
 // Lanes [lane, lane + 8) of one output combined with AVX2, one vector per tap;
-// windows 2 or 3 taps wide (the common ones) unrolled.
-template <PoolKind kKind>
-__attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t, int64_t lane) {
+// windows 2 or 3 taps wide (the common ones) unrolled. kMasked: only the lanes of
+// `mask` (a last vector of fewer than 8 channels).
+template <PoolKind kKind, bool kMasked>
+__attribute__((target("avx2"))) inline __m256 combine_taps(const Taps& t, int64_t lane, __m256i mask) {
   __m256 acc = kKind == PoolKind::Max ? _mm256_set1_ps(std::numeric_limits<float>::lowest()) : _mm256_setzero_ps();
   const int64_t step = t.steps[2];
+  auto load = [mask](const float* p) __attribute__((target("avx2"))) { return load_vector<kMasked>(p, mask); };
   for (int64_t d = 0; d < t.counts[0]; ++d)
     for (int64_t h = 0; h < t.counts[1]; ++h) {
       const float* in = t.base + d * t.steps[0] + h * t.steps[1] + lane;
       if (t.counts[2] == 3) {
-        __m256 row = combine_lanes<kKind>(_mm256_loadu_ps(in), _mm256_loadu_ps(in + step));
-        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(row, _mm256_loadu_ps(in + 2 * step)));
+        __m256 row = combine_lanes<kKind>(load(in), load(in + step));
+        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(row, load(in + 2 * step)));
       } else if (t.counts[2] == 2) {
-        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(_mm256_loadu_ps(in), _mm256_loadu_ps(in + step)));
+        acc = combine_lanes<kKind>(acc, combine_lanes<kKind>(load(in), load(in + step)));
       } else {
-        for (int64_t k = 0; k < t.counts[2]; ++k) acc = combine_lanes<kKind>(acc, _mm256_loadu_ps(in + k * step));
+        for (int64_t k = 0; k < t.counts[2]; ++k) acc = combine_lanes<kKind>(acc, load(in + k * step));
       }
     }
   return acc;
@@ -167,16 +176,21 @@ template <PoolKind kKind>
 __attribute__((target("avx2"))) void pool_row_avx2(const PoolPlan& p, const float* x, float* y, int64_t row,
                                                    LaneRange lanes) {
   RowTaps r = row_taps(p, x, y, row);
+  const int64_t whole_end = lanes.begin + (lanes.end - lanes.begin) / kVector * kVector;
+  const __m256i all = _mm256_set1_epi32(-1);
+  const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(lanes.end - whole_end)),
+                                          _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   for (int64_t ow = 0; ow < p.w.output[2]; ++ow) {
-    float scale = point_at(p, r, ow);
+    const __m256 scale = _mm256_set1_ps(point_at(p, r, ow));
     float* out = r.out + ow * p.lanes;
-    int64_t lane = lanes.begin;
-    for (; lane + kVector <= lanes.end; lane += kVector) {
-      __m256 acc = combine_taps<kKind>(r.taps, lane);
-      if (kKind != PoolKind::Max) acc = _mm256_mul_ps(acc, _mm256_set1_ps(scale));
-      _mm256_storeu_ps(out + lane, acc);
+    for (int64_t lane = lanes.begin; lane < whole_end; lane += kVector) {
+      __m256 acc = combine_taps<kKind, false>(r.taps, lane, all);
+      _mm256_storeu_ps(out + lane, kKind == PoolKind::Max ? acc : _mm256_mul_ps(acc, scale));
     }
-    if (lane < lanes.end) combine_lanes_generic<kKind>(r.taps, lane, lanes.end - lane, scale, out);
+    if (whole_end < lanes.end) {
+      __m256 acc = combine_taps<kKind, true>(r.taps, whole_end, tail);
+      _mm256_maskstore_ps(out + whole_end, tail, kKind == PoolKind::Max ? acc : _mm256_mul_ps(acc, scale));
+    }
   }
 }
 #endif

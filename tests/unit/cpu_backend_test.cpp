@@ -333,6 +333,31 @@ TEST(CpuDevice, UnknownMaxIsaIsAnError) {
   ::unsetenv("TANDEM_CPU_MAX_ISA");
 }
 
+// Element-wise steps large enough to split across the threads run in flat ranges:
+// standalone activations and same-shape binary ops in the plain layout and after a
+// conv (vector layouts; 13 channels pad blocked8, which is not split), a broadcasting
+// Add (not split), and Softmax over rows before its axis (axis 1 and the last; axis 0
+// has one row). 1, 2 and 3 threads.
+TEST(CpuDevice, ElementwiseAndSoftmaxSplitAcrossThreadsMatchReference) {
+  for (const char* layout : {"blocked8", "channels-last"}) {
+    ::setenv("TANDEM_CPU_VECTOR_LAYOUT", layout, 1);
+    GraphBuilder b;
+    int x = b.input("x", {3, 13, 41, 29});
+    int y = b.input("y", {3, 13, 41, 29});
+    b.output(b.node("Sigmoid", {x}));
+    b.output(b.node("Relu", {b.node("Mul", {x, y})}));
+    b.output(b.node("Add", {x, b.input("row", {29})}));
+    int conv = b.node("Conv", {x, b.weights("w", {13, 13, 3, 3}, 0.2f)}, attrs({{"pads", I{1, 1, 1, 1}}}));
+    b.output(b.node("Tanh", {conv}));
+    b.output(b.node("Sub", {conv, b.node("Sigmoid", {conv})}));
+    b.output(b.node("Softmax", {x}, attrs({{"axis", int64_t{1}}})));
+    b.output(b.node("Softmax", {y}, attrs({{"axis", int64_t{-1}}})));
+    b.output(b.node("Softmax", {b.input("z", {70, 1000})}, attrs({{"axis", int64_t{0}}})));
+    expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 1e-5, std::string(layout) + ", ");
+  }
+  ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
+}
+
 // Depthwise convolutions, in channels last (the own kernel: 16 lanes with AVX-512 when
 // C is a multiple of 16, else 8 lanes; oneDNN without AVX2) and blocked by 8 (oneDNN),
 // on each vector path: 3x3 and 5x5 (unrolled) and other sizes (general path), strides,

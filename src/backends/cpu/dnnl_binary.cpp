@@ -1,7 +1,8 @@
 // Add/Sub/Mul/Div with broadcasting on oneDNN binary (src0 must have the output's
 // shape; src1 may broadcast), followed activations fused as post-ops; Sum of
-// same-shape inputs on oneDNN sum. Integer dtypes and both-sides broadcasting run
-// the reference kernel.
+// same-shape inputs on oneDNN sum. Same-shape operands in one layout are split into
+// flat ranges across the device's threads. Integer dtypes and both-sides broadcasting
+// run the reference kernel.
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 
@@ -53,17 +54,25 @@ void lower_binary(SegmentCompiler& c, const Node& node) {
   std::optional<Eltwise> negate;
   if (ops->negate) negate = Eltwise{dnnl::algorithm::eltwise_linear, -1.0f, 0.0f};
   std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], false);
-  auto make = [&](size_t count) {
+  auto make_for = [&](const memory::desc& a, const memory::desc& b, size_t count) {
     dnnl::primitive_attr attr = base_attr();
     attr.set_post_ops(make_post_ops(negate, tail, count));
-    dnnl::binary::desc desc(binary_algorithm(node.op), src0.md, src1.md, src0.md);
+    dnnl::binary::desc desc(binary_algorithm(node.op), a, b, a);
     return dnnl::binary::primitive_desc(desc, attr, c.engine());
   };
   dnnl::binary::primitive_desc pd;
-  size_t fused = create_with_tail(c, tail, make, pd);
+  size_t fused = create_with_tail(c, tail, [&](size_t count) { return make_for(src0.md, src1.md, count); }, pd);
   int result = tail_result(g, node.outputs[0], tail, fused);
-  TensorRef dst = src0.shape == y.shape ? c.output_inplace(result, src0) : c.output(result, src0.md);
-  c.push(pd, {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, with_md(dst, src0.md)}});
+  TensorRef dst = with_md(src0.shape == y.shape ? c.output_inplace(result, src0) : c.output(result, src0.md), src0.md);
+  // Same-shape operands in one layout: element-wise, so flat ranges across the threads.
+  std::vector<TensorRef> a = flat_ranges(src0, c.tasks()), b, d;
+  if (src1_shape == y.shape && src1.md == src0.md) b = flat_ranges(src1, c.tasks()), d = flat_ranges(dst, c.tasks());
+  if (a.size() < 2 || b.size() != a.size() || d.size() != a.size())
+    return c.push(pd, {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
+  std::vector<SegmentCompiler::Part> parts;
+  for (size_t i = 0; i < a.size(); ++i)
+    parts.push_back({make_for(a[i].md, b[i].md, fused), {{DNNL_ARG_SRC_0, a[i]}, {DNNL_ARG_SRC_1, b[i]}, {DNNL_ARG_DST, d[i]}}});
+  c.push_parallel(parts);
 }
 
 void lower_sum(SegmentCompiler& c, const Node& node) {

@@ -29,6 +29,26 @@ TensorRef layout_slice(const TensorRef& t, const memory::desc& md, int64_t n0, i
   return part;
 }
 
+std::vector<TensorRef> flat_ranges(const TensorRef& t, int parts) {
+  constexpr int64_t kLine = 16;  // floats per cache line
+  const int64_t count = num_elements(t.shape);
+  if (!dense_layout(t.md) || t.md.data_type() != memory::data_type::f32 ||
+      t.md.get_size() != static_cast<size_t>(count) * sizeof(float))
+    return {};
+  const int64_t lines = (count + kLine - 1) / kLine, pieces = std::min<int64_t>(parts, lines);
+  std::vector<TensorRef> ranges;
+  for (int64_t p = 0; p < pieces; ++p) {
+    const int64_t first = lines * p / pieces * kLine, last = std::min(count, lines * (p + 1) / pieces * kLine);
+    TensorRef range = t;
+    range.offset += static_cast<size_t>(first) * sizeof(float);
+    range.shape = {last - first};
+    range.md = plain_md(range.shape);
+    range.plain = true;
+    ranges.push_back(range);
+  }
+  return ranges;
+}
+
 std::optional<Eltwise> eltwise_of(const Activation& act) {
   using dnnl::algorithm;
   switch (act.kind) {

@@ -20,6 +20,12 @@ dnnl::primitive_attr base_attr();
 // multiple of 8).
 TensorRef layout_slice(const TensorRef& t, const memory::desc& md, int64_t n0, int64_t n1, int64_t c0, int64_t c1);
 
+// `t` read as a flat f32 array, cut into up to `parts` contiguous ranges of whole
+// cache lines, one view (plain 1-D) per range; empty when `t`'s layout is not one of
+// the dense ones or has padding, so that elements and storage do not correspond.
+// For element-wise steps whose operands share one layout.
+std::vector<TensorRef> flat_ranges(const TensorRef& t, int parts);
+
 struct Eltwise {
   dnnl::algorithm algorithm = dnnl::algorithm::eltwise_relu;
   float alpha = 0, beta = 0;

@@ -1,5 +1,5 @@
 // Softmax (opset 13: one axis) on oneDNN softmax over the plain input, in place when
-// the input dies here.
+// the input dies here; the rows before the axis are split across the device's threads.
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 
@@ -11,10 +11,24 @@ void lower_softmax(SegmentCompiler& c, const Node& node) {
   auto rank = static_cast<int64_t>(x.shape.size());
   int64_t axis = node.attrs.get_int("axis", -1);
   if (axis < 0) axis += rank;
-  TensorRef src = c.plain(node.inputs[0]);
-  dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, src.md, static_cast<int>(axis));
-  dnnl::softmax_forward::primitive_desc pd(desc, base_attr(), c.engine());
-  c.push(pd, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, c.output_inplace(node.outputs[0], src)}});
+  const TensorRef src = c.plain(node.inputs[0]);
+  const TensorRef dst = c.output_inplace(node.outputs[0], src);
+  // x (outer, len, inner): the softmax runs along len, independently per outer index.
+  const int64_t outer = num_elements(Shape(x.shape.begin(), x.shape.begin() + axis)), len = x.shape[axis];
+  const int64_t inner = num_elements(Shape(x.shape.begin() + axis + 1, x.shape.end()));
+  const int64_t parts = std::min<int64_t>(c.tasks(), outer);
+  auto part = [&](int64_t o0, int64_t o1) {
+    const memory::desc md = parts > 1 ? plain_md({o1 - o0, len, inner}) : src.md;
+    TensorRef from = with_md(src, md), to = with_md(dst, md);
+    from.offset += static_cast<size_t>(o0 * len * inner) * sizeof(float);
+    to.offset += static_cast<size_t>(o0 * len * inner) * sizeof(float);
+    dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, parts > 1 ? 1 : static_cast<int>(axis));
+    return SegmentCompiler::Part{dnnl::softmax_forward::primitive_desc(desc, base_attr(), c.engine()),
+                                 {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, to}}};
+  };
+  std::vector<SegmentCompiler::Part> all;
+  for (int64_t p = 0; p < parts; ++p) all.push_back(part(outer * p / parts, outer * (p + 1) / parts));
+  c.push_parallel(all);
 }
 
 }  // namespace tandem::cpu

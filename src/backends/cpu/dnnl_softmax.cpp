@@ -1,5 +1,6 @@
-// Softmax (opset 13: one axis) on oneDNN softmax over the plain input, in place when
-// the input dies here; the rows before the axis are split across the device's threads.
+// Softmax (opset 13: one axis) over the plain input, in place when the input dies
+// here: along the innermost axis on oneDNN softmax, the rows split across the
+// device's threads; along another axis on the own kernel (kernels_softmax.cpp).
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 
@@ -16,6 +17,7 @@ void lower_softmax(SegmentCompiler& c, const Node& node) {
   // x (outer, len, inner): the softmax runs along len, independently per outer index.
   const int64_t outer = num_elements(Shape(x.shape.begin(), x.shape.begin() + axis)), len = x.shape[axis];
   const int64_t inner = num_elements(Shape(x.shape.begin() + axis + 1, x.shape.end()));
+  if (inner > 1) return push_softmax_across_rows(c, src, dst, outer, len, inner);
   const int64_t parts = std::min<int64_t>(c.tasks(), outer);
   auto part = [&](int64_t o0, int64_t o1) {
     const memory::desc md = parts > 1 ? plain_md({o1 - o0, len, inner}) : src.md;

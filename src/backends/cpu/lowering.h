@@ -25,6 +25,10 @@ void lower_sum(SegmentCompiler& c, const Node& node);              // dnnl_binar
 void lower_gemm(SegmentCompiler& c, const Node& node);             // dnnl_gemm.cpp
 void lower_matmul(SegmentCompiler& c, const Node& node);           // dnnl_matmul.cpp
 void lower_softmax(SegmentCompiler& c, const Node& node);          // dnnl_softmax.cpp
+// Softmax of src (plain, (outer, len, inner), inner > 1) along len into dst (plain,
+// may share src's buffer), on the own kernel.
+void push_softmax_across_rows(SegmentCompiler& c, const TensorRef& src, const TensorRef& dst, int64_t outer,
+                              int64_t len, int64_t inner);  // kernels_softmax.cpp
 void lower_lrn(SegmentCompiler& c, const Node& node);              // kernels_lrn.cpp
 void lower_batchnorm(SegmentCompiler& c, const Node& node);        // kernels_batchnorm.cpp
 void lower_concat(SegmentCompiler& c, const Node& node);           // dnnl_concat.cpp

@@ -100,6 +100,9 @@ const std::vector<std::pair<std::string, Layer>>& layers() {
       {"LRN/size5_96_55x55", {"LRN", {1, 96, 55, 55}, {}, attrs({{"size", int64_t{5}}, {"alpha", 1e-4f}, {"beta", 0.75f}})}},
       {"Relu/64_112x112", {"Relu", {1, 64, 112, 112}, {}, {}}},
       {"Softmax/1000", {"Softmax", {1, 1000}, {}, {}}},
+      {"Softmax/channels_8x64_56x56", {"Softmax", {8, 64, 56, 56}, {}, attrs({{"axis", int64_t{1}}})}},
+      {"Sigmoid/8x64_56x56", {"Sigmoid", {8, 64, 56, 56}, {}, {}}},
+      {"Mul/same_shape_8x64_56x56", {"Mul", {8, 64, 56, 56}, {{8, 64, 56, 56}}, {}}},
       {"Transpose/nchw_to_nhwc_64_56x56", {"Transpose", {1, 64, 56, 56}, {}, attrs({{"perm", I{0, 2, 3, 1}}})}},
   };
   return all;

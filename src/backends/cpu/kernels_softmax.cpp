@@ -5,12 +5,10 @@
 // rows of `inner` contiguous floats: the running maximum per column, the
 // exponentials and their sums, then the scaling; the slices are split across the
 // device's threads. Along the innermost axis oneDNN's own kernel is used
-// (dnnl_softmax.cpp). On the 2-core AVX-512 development VM, `tandem run ew.onnx
-// --layers` (x (8, 64, 56, 56) -> Sigmoid -> Mul(x) -> Softmax over the channels),
-// two runs each (2026-12-07): the Softmax took 131-134 ms on oneDNN on one thread
-// (5795399), 62.5-64.7 ms split across both (03898d4) and 2.10-2.12 ms here (596b7e5);
-// Sigmoid and Mul 0.90-0.93 and 1.14-1.18 ms on one thread, 0.52-0.56 and
-// 0.51-0.60 ms split.
+// (dnnl_softmax.cpp). On the 2-core AVX-512 development VM (2026-12-07),
+// `build/bench/cpu_ops_bench --benchmark_filter=Softmax --benchmark_repetitions=3`,
+// two runs each: (8, 64, 56, 56) over the channels took 128-130 ms on oneDNN (the cpu
+// backend of 5795399) and 2.19-2.20 ms here (b5f688c).
 #include <algorithm>
 #include <cmath>
 #include <limits>

@@ -103,6 +103,8 @@ const std::vector<std::pair<std::string, Layer>>& layers() {
       {"Softmax/channels_8x64_56x56", {"Softmax", {8, 64, 56, 56}, {}, attrs({{"axis", int64_t{1}}})}},
       {"Sigmoid/8x64_56x56", {"Sigmoid", {8, 64, 56, 56}, {}, {}}},
       {"Mul/same_shape_8x64_56x56", {"Mul", {8, 64, 56, 56}, {{8, 64, 56, 56}}, {}}},
+      {"MatMul/512x1024_by_1024x1024", {"MatMul", {512, 1024}, {{1024, 1024}}, {}}},
+      {"MatMul/batched_16x128x64_by_16x64x128", {"MatMul", {16, 128, 64}, {{16, 64, 128}}, {}}},
       {"Transpose/nchw_to_nhwc_64_56x56", {"Transpose", {1, 64, 56, 56}, {}, attrs({{"perm", I{0, 2, 3, 1}}})}},
   };
   return all;

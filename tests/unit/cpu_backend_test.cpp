@@ -358,6 +358,20 @@ TEST(CpuDevice, ElementwiseAndSoftmaxSplitAcrossThreadsMatchReference) {
   ::unsetenv("TANDEM_CPU_VECTOR_LAYOUT");
 }
 
+// MatMuls large enough to split run in parts along the output's first dim: rows of a
+// 2-D product (B from another input, or constant and prepared per part's layout), the
+// batch of a batched one (B per batch item, or broadcast), with a fused Relu; an A
+// broadcast along the batch stays whole. 1, 2 and 3 threads.
+TEST(CpuDevice, MatMulsSplitAcrossThreadsMatchReference) {
+  GraphBuilder b;
+  b.output(b.node("Relu", {b.node("MatMul", {b.input("a", {257, 300}), b.input("b", {300, 200})})}));
+  b.output(b.node("MatMul", {b.input("a2", {91, 300}), b.weights("w", {300, 130}, 0.1f)}));
+  b.output(b.node("MatMul", {b.input("a3", {7, 50, 40}), b.input("b3", {7, 40, 30})}));
+  b.output(b.node("MatMul", {b.input("a4", {7, 50, 40}), b.input("b4", {40, 30})}));
+  b.output(b.node("MatMul", {b.input("a5", {50, 40}), b.input("b5", {7, 40, 30})}));
+  expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 1e-4);
+}
+
 // Depthwise convolutions, in channels last (the own kernel: 16 lanes with AVX-512 when
 // C is a multiple of 16, else 8 lanes; oneDNN without AVX2) and blocked by 8 (oneDNN),
 // on each vector path: 3x3 and 5x5 (unrolled) and other sizes (general path), strides,

@@ -1,6 +1,7 @@
 // MatMul (numpy semantics: batched, broadcasting batch dims, 1-D operands promoted)
 // on oneDNN matmul; a constant 2-D B is reordered once into oneDNN's preferred layout.
-// Following activations are fused as post-ops.
+// Following activations are fused as post-ops. Split across the device's threads
+// along the output's first dim (batch, or rows of a 2-D product).
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 
@@ -24,6 +25,17 @@ MatMulDims matmul_dims(const Shape& a_shape, const Shape& b_shape) {
   return d;
 }
 
+// Dims [first, last) of `t` (dense row-major with `dims`) along dim 0: a dense view
+// into the same buffer. A dim 0 of 1 (a broadcast operand) is kept whole.
+TensorRef outer_slice(const TensorRef& t, const Shape& dims, int64_t first, int64_t last) {
+  if (dims[0] == 1) return with_md(t, plain_md(dims));
+  Shape part = dims;
+  part[0] = last - first;
+  TensorRef slice = with_md(t, plain_md(part));
+  slice.offset += static_cast<size_t>(first * (num_elements(dims) / dims[0])) * sizeof(float);
+  return slice;
+}
+
 }  // namespace
 
 void lower_matmul(SegmentCompiler& c, const Node& node) {
@@ -36,19 +48,38 @@ void lower_matmul(SegmentCompiler& c, const Node& node) {
   bool prepared = b.is_constant() && d.b.size() == 2;
   memory::desc b_md = plain_md(d.b);
   std::vector<FusedTail> tail = fusable_tail(c, node.outputs[0], false);
-  auto make = [&](size_t count) {
+  auto make_for = [&](const Shape& a_dims, const Shape& b_dims, const Shape& y_dims, size_t count) {
     dnnl::primitive_attr attr = base_attr();
     attr.set_post_ops(make_post_ops(std::nullopt, tail, count));
-    dnnl::matmul::desc desc(plain_md(d.a), prepared ? any_md(dnnl_dims(d.b)) : b_md, plain_md(d.y));
+    dnnl::matmul::desc desc(plain_md(a_dims), prepared ? any_md(dnnl_dims(b_dims)) : plain_md(b_dims), plain_md(y_dims));
     return dnnl::matmul::primitive_desc(desc, attr, c.engine());
   };
   dnnl::matmul::primitive_desc pd;
-  size_t fused = create_with_tail(c, tail, make, pd);
-  TensorRef weights = prepared ? c.prepare(*b.data, b_md, pd.weights_desc()) : with_md(c.plain(node.inputs[1]), b_md);
-  TensorRef dst = c.output(tail_result(g, node.outputs[0], tail, fused), plain_md(g.output(node, 0).shape));
-  c.push(pd, {{DNNL_ARG_SRC, with_md(c.plain(node.inputs[0]), plain_md(d.a))},
-              {DNNL_ARG_WEIGHTS, weights},
-              {DNNL_ARG_DST, with_md(dst, plain_md(d.y))}});
+  size_t fused = create_with_tail(c, tail, [&](size_t count) { return make_for(d.a, d.b, d.y, count); }, pd);
+  const TensorRef src = c.plain(node.inputs[0]), b_held = prepared ? TensorRef() : c.plain(node.inputs[1]);
+  const TensorRef dst = c.output(tail_result(g, node.outputs[0], tail, fused), plain_md(g.output(node, 0).shape));
+  // Parts along the output's dim 0 (the batch, or A's rows when 2-D), when A is not
+  // broadcast along it: each with its slice of A, Y and, unless broadcast, B.
+  const int64_t outer = d.y[0], parts = d.a[0] == outer ? std::min<int64_t>(c.tasks(), outer) : 1;
+  std::vector<SegmentCompiler::Part> all;
+  std::optional<TensorRef> weights;  // the prepared constant B, per distinct layout
+  for (int64_t p = 0; p < parts; ++p) {
+    const int64_t first = outer * p / parts, last = outer * (p + 1) / parts;
+    const bool batch_split = d.y.size() > 2;  // 2-D: B is whole for every row range
+    Shape a_dims = d.a, b_dims = d.b, y_dims = d.y;
+    a_dims[0] = y_dims[0] = last - first;
+    if (batch_split && d.b[0] != 1) b_dims[0] = last - first;
+    dnnl::matmul::primitive_desc part_pd = parts == 1 ? pd : make_for(a_dims, b_dims, y_dims, fused);
+    if (prepared && (!weights || weights->md != part_pd.weights_desc()))
+      weights = c.prepare(*b.data, b_md, part_pd.weights_desc());
+    all.push_back({part_pd,
+                   {{DNNL_ARG_SRC, outer_slice(src, d.a, first, last)},
+                    {DNNL_ARG_WEIGHTS, prepared ? *weights
+                                                : (batch_split ? outer_slice(b_held, d.b, first, last)
+                                                               : with_md(b_held, b_md))},
+                    {DNNL_ARG_DST, outer_slice(dst, d.y, first, last)}}});
+  }
+  c.push_parallel(all);
 }
 
 }  // namespace tandem::cpu

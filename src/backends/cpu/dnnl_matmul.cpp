@@ -1,7 +1,10 @@
 // MatMul (numpy semantics: batched, broadcasting batch dims, 1-D operands promoted)
 // on oneDNN matmul; a constant 2-D B is reordered once into oneDNN's preferred layout.
 // Following activations are fused as post-ops. Split across the device's threads
-// along the output's first dim (batch, or rows of a 2-D product).
+// along the output's first dim (batch, or rows of a 2-D product): on the 2-core
+// AVX-512 VM, (512, 1024) by (1024, 1024) went from 5.95-6.11 ms on one thread to
+// 2.98-2.99 ms (`build/bench/cpu_ops_bench --benchmark_filter=MatMul
+// --benchmark_repetitions=3`, two runs each, 5795399 against 882b584, 2026-12-07).
 #include "backends/cpu/dnnl_common.h"
 #include "backends/cpu/lowering.h"
 

@@ -372,6 +372,19 @@ TEST(CpuDevice, MatMulsSplitAcrossThreadsMatchReference) {
   expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 1e-4);
 }
 
+// Strided copies large enough to split their rows across the threads: a Transpose
+// to channels last, a Slice with steps, a Split along the channels. 1, 2 and 3 threads.
+TEST(CpuDevice, StridedCopiesSplitAcrossThreadsMatchReference) {
+  GraphBuilder b;
+  int x = b.input("x", {3, 13, 41, 29});
+  b.output(b.node("Transpose", {x}, attrs({{"perm", I{0, 2, 3, 1}}})));
+  b.output(b.node("Slice", {x, b.ints("starts", {0, 1, 0, 2}), b.ints("ends", {3, 12, 41, 29}),
+                            b.ints("axes", {0, 1, 2, 3}), b.ints("steps", {1, 2, 1, 3})}));
+  for (int piece : b.node_outputs("Split", {x, b.ints("split", {5, 8})}, attrs({{"axis", int64_t{1}}}), {"p", "q"}))
+    b.output(piece);
+  expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 0.0);
+}
+
 // Depthwise convolutions, in channels last (the own kernel: 16 lanes with AVX-512 when
 // C is a multiple of 16, else 8 lanes; oneDNN without AVX2) and blocked by 8 (oneDNN),
 // on each vector path: 3x3 and 5x5 (unrolled) and other sizes (general path), strides,

@@ -1,18 +1,21 @@
 // Own data-movement kernels of the cpu backend (dtype-agnostic by element size), for
 // what oneDNN lacks: strided copies (Slice, Split, Transpose), padding and gathering.
-// They run on one thread: in CNNs they move little data.
+// Strided copies split their rows across the device's threads; padding and gathering
+// run on one thread (in CNNs they move little data).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "backends/cpu/thread_pool.h"
 #include "tandem/tensor.h"
 
 namespace tandem::cpu {
 
-// dst (dense, `shape`) = the view of `src` with element `strides` (any sign).
+// dst (dense, `shape`) = the view of `src` with element `strides` (any sign); its rows
+// in up to `tasks` ranges on `pool` (none: on the calling thread).
 void strided_copy(const std::byte* src, const Shape& shape, const std::vector<int64_t>& strides, std::byte* dst,
-                  size_t elem_size);
+                  size_t elem_size, ThreadPool* pool = nullptr, int tasks = 1);
 
 // For each output index along each dim: the source index, or -1 for the fill value.
 using IndexMaps = std::vector<std::vector<int64_t>>;

@@ -1,7 +1,8 @@
 // Strided copies and the ops built on them: Slice (offset start, strides times
 // steps), Split (one column band of (outer, dim x inner) per output) and Transpose
 // (permuted strides). Dims of size 1 are dropped and contiguous dims merged, so the
-// innermost loop is as long as possible (a memcpy when contiguous).
+// innermost loop is as long as possible (a memcpy when contiguous); the rows are
+// split across the device's threads.
 #include <algorithm>
 #include <cstring>
 
@@ -68,29 +69,35 @@ std::optional<SliceStarts> slice_starts(const Node& node, const Graph& g, const 
 }  // namespace
 
 void strided_copy(const std::byte* src, const Shape& shape, const std::vector<int64_t>& strides, std::byte* dst,
-                  size_t elem_size) {
+                  size_t elem_size, ThreadPool* pool, int tasks) {
   if (num_elements(shape) == 0) return;
   SimpleView v = simplify(shape, strides);
   const size_t rank = v.shape.size();
   const int64_t row = v.shape.back(), row_stride = v.strides.back();
   const int64_t rows = num_elements(v.shape) / row;
   const auto row_bytes = static_cast<size_t>(row) * elem_size;
-  with_element_bits(elem_size, [&](auto element) {
-    using E = decltype(element);
-    for (int64_t r = 0; r < rows; ++r) {
-      int64_t offset = 0;
-      for (size_t k = rank - 1, rest = static_cast<size_t>(r); k-- > 0;) {
-        offset += static_cast<int64_t>(rest % static_cast<size_t>(v.shape[k])) * v.strides[k];
-        rest /= static_cast<size_t>(v.shape[k]);
+  // Rows [first, last) of the simplified view.
+  auto copy_rows = [&](int64_t first, int64_t last) {
+    with_element_bits(elem_size, [&](auto element) {
+      using E = decltype(element);
+      for (int64_t r = first; r < last; ++r) {
+        int64_t offset = 0;
+        for (size_t k = rank - 1, rest = static_cast<size_t>(r); k-- > 0;) {
+          offset += static_cast<int64_t>(rest % static_cast<size_t>(v.shape[k])) * v.strides[k];
+          rest /= static_cast<size_t>(v.shape[k]);
+        }
+        const std::byte* from = src + offset * static_cast<int64_t>(elem_size);
+        std::byte* to = dst + static_cast<size_t>(r) * row_bytes;
+        if (row_stride == 1)
+          std::memcpy(to, from, row_bytes);
+        else
+          copy_row(reinterpret_cast<const E*>(from), row, row_stride, reinterpret_cast<E*>(to));
       }
-      const std::byte* from = src + offset * static_cast<int64_t>(elem_size);
-      std::byte* to = dst + static_cast<size_t>(r) * row_bytes;
-      if (row_stride == 1)
-        std::memcpy(to, from, row_bytes);
-      else
-        copy_row(reinterpret_cast<const E*>(from), row, row_stride, reinterpret_cast<E*>(to));
-    }
-  });
+    });
+  };
+  const int parts = pool ? static_cast<int>(std::min<int64_t>(tasks, rows)) : 1;
+  if (parts <= 1) return copy_rows(0, rows);
+  pool->run(parts, [&](int t) { copy_rows(rows * t / parts, rows * (t + 1) / parts); });
 }
 
 void lower_slice(SegmentCompiler& c, const Node& node) {
@@ -108,8 +115,12 @@ void lower_slice(SegmentCompiler& c, const Node& node) {
   size_t elem = dtype_size(x.dtype);
   TensorRef src = c.plain(node.inputs[0]), dst = c.output_plain(node.outputs[0]);
   auto byte_offset = offset * static_cast<int64_t>(elem);
-  c.push_kernel([=](const RunContext& ctx) { strided_copy(ctx.ptr(src) + byte_offset, out, strides, ctx.ptr(dst), elem); },
-                {src, dst});
+  const int tasks = c.tasks();
+  c.push_kernel(
+      [=](const RunContext& ctx) {
+        strided_copy(ctx.ptr(src) + byte_offset, out, strides, ctx.ptr(dst), elem, ctx.pool, tasks);
+      },
+      {src, dst});
 }
 
 void lower_split(SegmentCompiler& c, const Node& node) {
@@ -130,11 +141,12 @@ void lower_split(SegmentCompiler& c, const Node& node) {
   }
   std::vector<int64_t> strides = dense_strides(x.shape);
   size_t elem = dtype_size(x.dtype);
+  const int tasks = c.tasks();
   c.push_kernel(
       [=](const RunContext& ctx) {
         for (const auto& [dst, first] : pieces)
           strided_copy(ctx.ptr(src) + first * strides[axis] * static_cast<int64_t>(elem), dst.shape, strides,
-                       ctx.ptr(dst), elem);
+                       ctx.ptr(dst), elem, ctx.pool, tasks);
       },
       touched);
 }
@@ -150,7 +162,8 @@ void lower_transpose(SegmentCompiler& c, const Node& node) {
   const Shape& out = g.output(node, 0).shape;
   size_t elem = dtype_size(x.dtype);
   TensorRef src = c.plain(node.inputs[0]), dst = c.output_plain(node.outputs[0]);
-  c.push_kernel([=](const RunContext& ctx) { strided_copy(ctx.ptr(src), out, strides, ctx.ptr(dst), elem); },
+  const int tasks = c.tasks();
+  c.push_kernel([=](const RunContext& ctx) { strided_copy(ctx.ptr(src), out, strides, ctx.ptr(dst), elem, ctx.pool, tasks); },
                 {src, dst});
 }
 

@@ -372,9 +372,10 @@ TEST(CpuDevice, MatMulsSplitAcrossThreadsMatchReference) {
   expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 1e-4);
 }
 
-// Strided copies large enough to split their rows across the threads: a Transpose
-// to channels last, a Slice with steps, a Split along the channels. 1, 2 and 3 threads.
-TEST(CpuDevice, StridedCopiesSplitAcrossThreadsMatchReference) {
+// Copies large enough to split their rows across the threads: a Transpose to
+// channels last, a Slice with steps, a Split along the channels, a reflecting Pad
+// (one side cropped). 1, 2 and 3 threads.
+TEST(CpuDevice, CopiesSplitAcrossThreadsMatchReference) {
   GraphBuilder b;
   int x = b.input("x", {3, 13, 41, 29});
   b.output(b.node("Transpose", {x}, attrs({{"perm", I{0, 2, 3, 1}}})));
@@ -382,6 +383,7 @@ TEST(CpuDevice, StridedCopiesSplitAcrossThreadsMatchReference) {
                             b.ints("axes", {0, 1, 2, 3}), b.ints("steps", {1, 2, 1, 3})}));
   for (int piece : b.node_outputs("Split", {x, b.ints("split", {5, 8})}, attrs({{"axis", int64_t{1}}}), {"p", "q"}))
     b.output(piece);
+  b.output(b.node("Pad", {x, b.ints("pads", {0, 1, 2, 3, 0, 2, -1, 1})}, attrs({{"mode", std::string("reflect")}})));
   expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 0.0);
 }
 

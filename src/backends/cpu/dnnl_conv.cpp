@@ -83,8 +83,10 @@ TensorRef padded_input(SegmentCompiler& c, int value, const Padding& p, const me
   static const float zero = 0.0f;
   Shape in = src.shape;
   IndexMaps maps = p.maps;
+  const int tasks = c.tasks();
   c.push_kernel([=](const RunContext& ctx) {
-    mapped_copy(ctx.ptr(src), in, maps, ctx.ptr(padded), sizeof(float), reinterpret_cast<const std::byte*>(&zero));
+    mapped_copy(ctx.ptr(src), in, maps, ctx.ptr(padded), sizeof(float), reinterpret_cast<const std::byte*>(&zero),
+                ctx.pool, tasks);
   }, {src, padded});
   return is_plain(md) ? with_md(padded, md) : c.reorder(padded, md);
 }

@@ -1,7 +1,7 @@
 // Own data-movement kernels of the cpu backend (dtype-agnostic by element size), for
 // what oneDNN lacks: strided copies (Slice, Split, Transpose), padding and gathering.
-// Strided copies split their rows across the device's threads; padding and gathering
-// run on one thread (in CNNs they move little data).
+// Strided copies and padding split their rows across the device's threads; gathering
+// runs on one thread (in CNNs it moves little data).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -20,9 +20,10 @@ void strided_copy(const std::byte* src, const Shape& shape, const std::vector<in
 // For each output index along each dim: the source index, or -1 for the fill value.
 using IndexMaps = std::vector<std::vector<int64_t>>;
 // dst (dense, out shape) gathers src (dense, `in` shape) through per-dim index maps;
-// rows along the last dim copy their contiguous mapped run with memcpy.
+// rows along the last dim copy their contiguous mapped run with memcpy; the rows in up
+// to `tasks` ranges on `pool` (none: on the calling thread).
 void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, std::byte* dst, size_t elem_size,
-                 const std::byte* fill);
+                 const std::byte* fill, ThreadPool* pool = nullptr, int tasks = 1);
 
 // data viewed as (outer, extent, inner): dst[o, j, :] = data[o, indices[j], :], the
 // indices already made non-negative and checked.

@@ -1,6 +1,7 @@
 // Pad (constant, reflect, edge, wrap; negative pads crop) as a mapped copy: per dim,
 // each output index maps to a source index or to the fill value; along the last dim
-// the mapping is cut once into runs so that each row is a few memcpys and fills.
+// the mapping is cut once into runs so that each row is a few memcpys and fills; the
+// rows are split across the device's threads.
 #include <cstring>
 
 #include "backends/cpu/kernels.h"
@@ -53,7 +54,7 @@ int64_t source_index(const std::string& mode, int64_t i, int64_t dim) {
 }  // namespace
 
 void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, std::byte* dst, size_t elem_size,
-                 const std::byte* fill_value) {
+                 const std::byte* fill_value, ThreadPool* pool, int tasks) {
   const size_t rank = in.size(), last = rank - 1;
   const auto row = static_cast<int64_t>(maps[last].size());
   int64_t rows = 1;
@@ -61,32 +62,38 @@ void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, s
   if (row == 0 || rows == 0) return;
   const std::vector<int64_t> strides = dense_strides(in);
   const std::vector<Run> runs = runs_of(maps[last]);
-  with_element_bits(elem_size, [&](auto element) {
-    using E = decltype(element);
-    E value;
-    std::memcpy(&value, fill_value, sizeof(E));
-    const E* from = reinterpret_cast<const E*>(src);
-    for (int64_t r = 0; r < rows; ++r) {
-      E* to = reinterpret_cast<E*>(dst) + r * row;
-      int64_t base = 0;
-      for (size_t d = last, rest = static_cast<size_t>(r); d-- > 0 && base >= 0;) {
-        const std::vector<int64_t>& map = maps[d];
-        int64_t s = map[rest % map.size()];
-        rest /= map.size();
-        base = s < 0 ? -1 : base + s * strides[d];
+  // Output rows [first, end).
+  auto copy_rows = [&](int64_t first, int64_t end) {
+    with_element_bits(elem_size, [&](auto element) {
+      using E = decltype(element);
+      E value;
+      std::memcpy(&value, fill_value, sizeof(E));
+      const E* from = reinterpret_cast<const E*>(src);
+      for (int64_t r = first; r < end; ++r) {
+        E* to = reinterpret_cast<E*>(dst) + r * row;
+        int64_t base = 0;
+        for (size_t d = last, rest = static_cast<size_t>(r); d-- > 0 && base >= 0;) {
+          const std::vector<int64_t>& map = maps[d];
+          int64_t s = map[rest % map.size()];
+          rest /= map.size();
+          base = s < 0 ? -1 : base + s * strides[d];
+        }
+        if (base < 0) {
+          fill(to, row, value);
+          continue;
+        }
+        for (const Run& run : runs) {
+          if (run.source < 0)
+            fill(to + run.out, run.count, value);
+          else
+            std::memcpy(to + run.out, from + base + run.source, static_cast<size_t>(run.count) * sizeof(E));
+        }
       }
-      if (base < 0) {
-        fill(to, row, value);
-        continue;
-      }
-      for (const Run& run : runs) {
-        if (run.source < 0)
-          fill(to + run.out, run.count, value);
-        else
-          std::memcpy(to + run.out, from + base + run.source, static_cast<size_t>(run.count) * sizeof(E));
-      }
-    }
-  });
+    });
+  };
+  const int parts = pool ? static_cast<int>(std::min<int64_t>(tasks, rows)) : 1;
+  if (parts <= 1) return copy_rows(0, rows);
+  pool->run(parts, [&](int t) { copy_rows(rows * t / parts, rows * (t + 1) / parts); });
 }
 
 void lower_pad(SegmentCompiler& c, const Node& node) {
@@ -107,8 +114,12 @@ void lower_pad(SegmentCompiler& c, const Node& node) {
   if (value) std::memcpy(fill_value.data(), value->data->raw(), elem);
   TensorRef src = c.plain(node.inputs[0]), dst = c.output_plain(node.outputs[0]);
   Shape in = x.shape;
-  c.push_kernel([=](const RunContext& ctx) { mapped_copy(ctx.ptr(src), in, maps, ctx.ptr(dst), elem, fill_value.data()); },
-                {src, dst});
+  const int tasks = c.tasks();
+  c.push_kernel(
+      [=](const RunContext& ctx) {
+        mapped_copy(ctx.ptr(src), in, maps, ctx.ptr(dst), elem, fill_value.data(), ctx.pool, tasks);
+      },
+      {src, dst});
 }
 
 }  // namespace tandem::cpu

@@ -100,8 +100,8 @@ constexpr int64_t kChunk = 32;  // output columns summed before their post-ops r
 // columns inside the input, from input column `left` (of tap 0); `taps` holds the
 // whole filter.
 template <class V>
-__attribute__((always_inline)) inline V edge_vector(const DepthwiseGeometry& g, const float* plane, const V* taps, const TapRows& rows,
-                  int64_t left, V acc) {
+__attribute__((always_inline)) inline V edge_vector(const DepthwiseGeometry& g, const float* plane, const V* taps,
+                                                    const TapRows& rows, int64_t left, V acc) {
   const int64_t kw0 = std::min(g.kernel_w, std::max<int64_t>(0, (-left + g.dilation_w - 1) / g.dilation_w));
   const int64_t kw1 = std::max(kw0, std::min(g.kernel_w, (g.in_w - left + g.dilation_w - 1) / g.dilation_w));
   for (int64_t kh = rows.first; kh < rows.last; ++kh) {

@@ -71,7 +71,8 @@ void lower_binary(SegmentCompiler& c, const Node& node) {
     return c.push(pd, {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
   std::vector<SegmentCompiler::Part> parts;
   for (size_t i = 0; i < a.size(); ++i)
-    parts.push_back({make_for(a[i].md, b[i].md, fused), {{DNNL_ARG_SRC_0, a[i]}, {DNNL_ARG_SRC_1, b[i]}, {DNNL_ARG_DST, d[i]}}});
+    parts.push_back({make_for(a[i].md, b[i].md, fused),
+                     {{DNNL_ARG_SRC_0, a[i]}, {DNNL_ARG_SRC_1, b[i]}, {DNNL_ARG_DST, d[i]}}});
   c.push_parallel(parts);
 }
 

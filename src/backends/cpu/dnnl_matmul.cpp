@@ -54,7 +54,8 @@ void lower_matmul(SegmentCompiler& c, const Node& node) {
   auto make_for = [&](const Shape& a_dims, const Shape& b_dims, const Shape& y_dims, size_t count) {
     dnnl::primitive_attr attr = base_attr();
     attr.set_post_ops(make_post_ops(std::nullopt, tail, count));
-    dnnl::matmul::desc desc(plain_md(a_dims), prepared ? any_md(dnnl_dims(b_dims)) : plain_md(b_dims), plain_md(y_dims));
+    const memory::desc weights = prepared ? any_md(dnnl_dims(b_dims)) : plain_md(b_dims);
+    dnnl::matmul::desc desc(plain_md(a_dims), weights, plain_md(y_dims));
     return dnnl::matmul::primitive_desc(desc, attr, c.engine());
   };
   dnnl::matmul::primitive_desc pd;

@@ -163,8 +163,9 @@ void lower_transpose(SegmentCompiler& c, const Node& node) {
   size_t elem = dtype_size(x.dtype);
   TensorRef src = c.plain(node.inputs[0]), dst = c.output_plain(node.outputs[0]);
   const int tasks = c.tasks();
-  c.push_kernel([=](const RunContext& ctx) { strided_copy(ctx.ptr(src), out, strides, ctx.ptr(dst), elem, ctx.pool, tasks); },
-                {src, dst});
+  c.push_kernel(
+      [=](const RunContext& ctx) { strided_copy(ctx.ptr(src), out, strides, ctx.ptr(dst), elem, ctx.pool, tasks); },
+      {src, dst});
 }
 
 }  // namespace tandem::cpu

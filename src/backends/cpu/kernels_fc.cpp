@@ -122,7 +122,8 @@ __attribute__((target("avx512f"))) void dot_block_avx512(const float* a, int64_t
   };
   int64_t i = 0;
   for (; i + 16 <= len; i += 16) {
-    for (int c = 0; c < kCols; ++c) _mm_prefetch(reinterpret_cast<const char*>(w[c] + i + kPrefetchFloats), _MM_HINT_T0);
+    for (int c = 0; c < kCols; ++c)
+      _mm_prefetch(reinterpret_cast<const char*>(w[c] + i + kPrefetchFloats), _MM_HINT_T0);
     step(i, static_cast<__mmask16>(0xFFFF));
   }
   if (i < len) step(i, static_cast<__mmask16>((1u << (len - i)) - 1));

@@ -51,7 +51,9 @@ void push_softmax_across_rows(SegmentCompiler& c, const TensorRef& src, const Te
       [=](const RunContext& ctx) {
         const float* x = ctx.data<float>(src);
         float* y = ctx.data<float>(dst);
-        ctx.pool->run(tasks, [&](int t) { softmax_slices(x, y, len, inner, outer * t / tasks, outer * (t + 1) / tasks); });
+        ctx.pool->run(tasks, [&](int t) {
+          softmax_slices(x, y, len, inner, outer * t / tasks, outer * (t + 1) / tasks);
+        });
       },
       {src, dst});
 }

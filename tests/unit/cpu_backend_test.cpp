@@ -374,7 +374,7 @@ TEST(CpuDevice, MatMulsSplitAcrossThreadsMatchReference) {
 
 // Copies large enough to split their rows across the threads: a Transpose to
 // channels last, a Slice with steps, a Split along the channels, a reflecting Pad
-// (one side cropped). 1, 2 and 3 threads.
+// (one side cropped), Gathers with constant and runtime indices. 1, 2 and 3 threads.
 TEST(CpuDevice, CopiesSplitAcrossThreadsMatchReference) {
   GraphBuilder b;
   int x = b.input("x", {3, 13, 41, 29});
@@ -384,6 +384,9 @@ TEST(CpuDevice, CopiesSplitAcrossThreadsMatchReference) {
   for (int piece : b.node_outputs("Split", {x, b.ints("split", {5, 8})}, attrs({{"axis", int64_t{1}}}), {"p", "q"}))
     b.output(piece);
   b.output(b.node("Pad", {x, b.ints("pads", {0, 1, 2, 3, 0, 2, -1, 1})}, attrs({{"mode", std::string("reflect")}})));
+  b.output(b.node("Gather", {x, b.ints("rows", {12, 0, 5, 5, -1})}, attrs({{"axis", int64_t{1}}})));
+  int picks = b.input_data("picks", Tensor::from<int64_t>({2, 3}, {40, 0, -2, 7, 7, 1}));
+  b.output(b.node("Gather", {x, picks}, attrs({{"axis", int64_t{2}}})));
   expect_cpu_matches_reference(b.finish(), b.feeds, {1, 2, 3}, 0.0);
 }
 

@@ -1,7 +1,6 @@
 // Own data-movement kernels of the cpu backend (dtype-agnostic by element size), for
 // what oneDNN lacks: strided copies (Slice, Split, Transpose), padding and gathering.
-// Strided copies and padding split their rows across the device's threads; gathering
-// runs on one thread (in CNNs it moves little data).
+// Each splits its rows across the device's threads (run_ranges).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -26,8 +25,9 @@ void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, s
                  const std::byte* fill, ThreadPool* pool = nullptr, int tasks = 1);
 
 // data viewed as (outer, extent, inner): dst[o, j, :] = data[o, indices[j], :], the
-// indices already made non-negative and checked.
+// indices already made non-negative and checked; the rows in up to `tasks` ranges on
+// `pool` (none: on the calling thread).
 void gather_rows(const std::byte* data, int64_t outer, int64_t extent, size_t inner_bytes,
-                 const std::vector<int64_t>& indices, std::byte* dst);
+                 const std::vector<int64_t>& indices, std::byte* dst, ThreadPool* pool = nullptr, int tasks = 1);
 
 }  // namespace tandem::cpu

@@ -95,9 +95,7 @@ void strided_copy(const std::byte* src, const Shape& shape, const std::vector<in
       }
     });
   };
-  const int parts = pool ? static_cast<int>(std::min<int64_t>(tasks, rows)) : 1;
-  if (parts <= 1) return copy_rows(0, rows);
-  pool->run(parts, [&](int t) { copy_rows(rows * t / parts, rows * (t + 1) / parts); });
+  run_ranges(pool, tasks, rows, copy_rows);
 }
 
 void lower_slice(SegmentCompiler& c, const Node& node) {

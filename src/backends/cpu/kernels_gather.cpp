@@ -27,14 +27,16 @@ std::vector<int64_t> checked_indices(const Node& node, const std::byte* raw, DTy
 }  // namespace
 
 void gather_rows(const std::byte* data, int64_t outer, int64_t extent, size_t inner_bytes,
-                 const std::vector<int64_t>& indices, std::byte* dst) {
+                 const std::vector<int64_t>& indices, std::byte* dst, ThreadPool* pool, int tasks) {
   const auto count = static_cast<int64_t>(indices.size());
-  const int64_t total = outer * count;
-  for (int64_t t = 0; t < total; ++t) {
-    int64_t o = t / count, j = t % count;
-    int64_t row = o * extent + indices[static_cast<size_t>(j)];
-    std::memcpy(dst + static_cast<size_t>(t) * inner_bytes, data + static_cast<size_t>(row) * inner_bytes, inner_bytes);
-  }
+  run_ranges(pool, tasks, outer * count, [&](int64_t first, int64_t last) {
+    for (int64_t t = first; t < last; ++t) {
+      int64_t o = t / count, j = t % count;
+      int64_t row = o * extent + indices[static_cast<size_t>(j)];
+      std::memcpy(dst + static_cast<size_t>(t) * inner_bytes, data + static_cast<size_t>(row) * inner_bytes,
+                  inner_bytes);
+    }
+  });
 }
 
 void lower_gather(SegmentCompiler& c, const Node& node) {
@@ -51,11 +53,15 @@ void lower_gather(SegmentCompiler& c, const Node& node) {
   const int64_t count = num_elements(index_value.shape);
   const DType index_dtype = index_value.dtype;
   TensorRef src = c.plain(node.inputs[0]), dst = c.output_plain(node.outputs[0]);
+  const int tasks = c.tasks();
   if (index_value.is_constant()) {
     auto* raw = static_cast<const std::byte*>(index_value.data->raw());
     std::vector<int64_t> rows = checked_indices(node, raw, index_dtype, count, extent);
-    c.push_kernel([=](const RunContext& ctx) { gather_rows(ctx.ptr(src), outer, extent, inner_bytes, rows, ctx.ptr(dst)); },
-                  {src, dst});
+    c.push_kernel(
+        [=](const RunContext& ctx) {
+          gather_rows(ctx.ptr(src), outer, extent, inner_bytes, rows, ctx.ptr(dst), ctx.pool, tasks);
+        },
+        {src, dst});
     return;
   }
   TensorRef indices = c.plain(node.inputs[1]);
@@ -63,7 +69,7 @@ void lower_gather(SegmentCompiler& c, const Node& node) {
   c.push_kernel(
       [=](const RunContext& ctx) {
         std::vector<int64_t> rows = checked_indices(*n, ctx.ptr(indices), index_dtype, count, extent);
-        gather_rows(ctx.ptr(src), outer, extent, inner_bytes, rows, ctx.ptr(dst));
+        gather_rows(ctx.ptr(src), outer, extent, inner_bytes, rows, ctx.ptr(dst), ctx.pool, tasks);
       },
       {src, indices, dst});
 }

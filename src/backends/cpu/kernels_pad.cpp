@@ -91,9 +91,7 @@ void mapped_copy(const std::byte* src, const Shape& in, const IndexMaps& maps, s
       }
     });
   };
-  const int parts = pool ? static_cast<int>(std::min<int64_t>(tasks, rows)) : 1;
-  if (parts <= 1) return copy_rows(0, rows);
-  pool->run(parts, [&](int t) { copy_rows(rows * t / parts, rows * (t + 1) / parts); });
+  run_ranges(pool, tasks, rows, copy_rows);
 }
 
 void lower_pad(SegmentCompiler& c, const Node& node) {

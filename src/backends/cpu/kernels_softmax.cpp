@@ -46,13 +46,13 @@ void softmax_slices(const float* x, float* y, int64_t len, int64_t inner, int64_
 
 void push_softmax_across_rows(SegmentCompiler& c, const TensorRef& src, const TensorRef& dst, int64_t outer,
                               int64_t len, int64_t inner) {
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), outer));
+  const int tasks = c.tasks();
   c.push_kernel(
       [=](const RunContext& ctx) {
         const float* x = ctx.data<float>(src);
         float* y = ctx.data<float>(dst);
-        ctx.pool->run(tasks, [&](int t) {
-          softmax_slices(x, y, len, inner, outer * t / tasks, outer * (t + 1) / tasks);
+        run_ranges(ctx.pool, tasks, outer, [&](int64_t first, int64_t last) {
+          softmax_slices(x, y, len, inner, first, last);
         });
       },
       {src, dst});

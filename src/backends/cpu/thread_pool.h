@@ -4,6 +4,7 @@
 // speed, not a stall (OpenMP's fork-join waits for every thread at each region).
 // oneDNN itself runs single-threaded on each of these threads.
 #pragma once
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <exception>
@@ -48,6 +49,15 @@ class ThreadPool {
   std::mutex error_mutex_;
   std::exception_ptr error_;  // the first exception of the current run
 };
+
+// Runs part(first, last) over [0, count) cut into up to `tasks` ranges on `pool`; as
+// one range on the calling thread when `pool` is null or one range is all there is.
+template <class F>
+void run_ranges(ThreadPool* pool, int tasks, int64_t count, F part) {
+  const int64_t parts = pool ? std::min<int64_t>(tasks, count) : 1;
+  if (parts <= 1) return part(int64_t{0}, count);
+  pool->run(static_cast<int>(parts), [&](int t) { part(count * t / parts, count * (t + 1) / parts); });
+}
 
 // While alive, the calling thread runs oneDNN single-threaded (its OpenMP thread
 // count is 1): primitives are created and executed that way, parallelism comes from

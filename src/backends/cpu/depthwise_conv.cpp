@@ -245,16 +245,15 @@ bool lower_depthwise_conv(SegmentCompiler& c, const Node& node) {
   const TensorRef y = result_destination(c, steps->result, steps->residual ? &*steps->residual : nullptr, y_md);
   const DepthwiseUnits run = depthwise_kernel(geometry);
   const int64_t units = geometry.units();
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(units, 1)));
+  const int tasks = c.tasks();
   const std::vector<FusedPostOp> ops = steps->ops;
   std::vector<TensorRef> touched{x, w, y};
   if (bias) touched.push_back(*bias);
   c.push_kernel(
       [=](const RunContext& ctx) {
         const float* shift = bias ? ctx.data<float>(*bias) : nullptr;
-        ctx.pool->run(tasks, [&](int t) {
-          run(geometry, ctx.data<float>(x), ctx.data<float>(w), shift, ops, ctx.data<float>(y), units * t / tasks,
-              units * (t + 1) / tasks);
+        run_ranges(ctx.pool, tasks, units, [&](int64_t first, int64_t last) {
+          run(geometry, ctx.data<float>(x), ctx.data<float>(w), shift, ops, ctx.data<float>(y), first, last);
         });
       },
       touched);

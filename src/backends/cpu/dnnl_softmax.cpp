@@ -18,13 +18,14 @@ void lower_softmax(SegmentCompiler& c, const Node& node) {
   const int64_t outer = num_elements(Shape(x.shape.begin(), x.shape.begin() + axis)), len = x.shape[axis];
   const int64_t inner = num_elements(Shape(x.shape.begin() + axis + 1, x.shape.end()));
   if (inner > 1) return push_softmax_across_rows(c, src, dst, outer, len, inner);
+  // Along the innermost axis: rows (outer, len) in parts of rows.
   const int64_t parts = std::min<int64_t>(c.tasks(), outer);
   auto part = [&](int64_t o0, int64_t o1) {
-    const memory::desc md = parts > 1 ? plain_md({o1 - o0, len, inner}) : src.md;
+    const memory::desc md = plain_md({o1 - o0, len});
     TensorRef from = with_md(src, md), to = with_md(dst, md);
-    from.offset += static_cast<size_t>(o0 * len * inner) * sizeof(float);
-    to.offset += static_cast<size_t>(o0 * len * inner) * sizeof(float);
-    dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, parts > 1 ? 1 : static_cast<int>(axis));
+    from.offset += static_cast<size_t>(o0 * len) * sizeof(float);
+    to.offset += static_cast<size_t>(o0 * len) * sizeof(float);
+    dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, md, 1);
     return SegmentCompiler::Part{dnnl::softmax_forward::primitive_desc(desc, base_attr(), c.engine()),
                                  {{DNNL_ARG_SRC, from}, {DNNL_ARG_DST, to}}};
   };

@@ -95,7 +95,7 @@ void lower_batchnorm(SegmentCompiler& c, const Node& node) {
   std::vector<TensorRef> params;
   for (size_t i = 1; i < 5; ++i) params.push_back(c.plain(node.inputs[i]));
   TensorRef dst = c.output_inplace(node.outputs[0], src);
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(u.units, 1)));
+  const int tasks = c.tasks();
   std::vector<TensorRef> touched = params;
   touched.push_back(src);
   touched.push_back(dst);
@@ -106,8 +106,8 @@ void lower_batchnorm(SegmentCompiler& c, const Node& node) {
                         ctx.data<float>(params[3]), epsilon, u.channels, s.data(), t.data());
         const float* x = ctx.data<float>(src);
         float* y = ctx.data<float>(dst);
-        ctx.pool->run(tasks, [&](int task) {
-          normalise_units(u, s.data(), t.data(), x, y, u.units * task / tasks, u.units * (task + 1) / tasks);
+        run_ranges(ctx.pool, tasks, u.units, [&](int64_t first, int64_t last) {
+          normalise_units(u, s.data(), t.data(), x, y, first, last);
         });
       },
       touched);

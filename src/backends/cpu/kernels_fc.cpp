@@ -191,16 +191,15 @@ void push_small_batch_fc(SegmentCompiler& c, const SmallBatchFc& fc, const Tenso
   const FcGeometry& g = fc.geometry;
   const DotBlockKernel kernel = dot_block_kernel(kernel_isa());
   const int64_t groups = (g.n + kernel.cols - 1) / kernel.cols;  // of output columns
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), groups));
+  const int tasks = c.tasks();
   std::vector<TensorRef> touched = {a, y, w};
   if (bias) touched.push_back(*bias);
   c.push_kernel(
       [g, kernel, a, y, w, bias, groups, tasks](const RunContext& ctx) {
         const float* bias_data = bias ? ctx.data<float>(*bias) : nullptr;
-        ctx.pool->run(tasks, [&](int t) {
-          const int64_t j0 = groups * t / tasks * kernel.cols;
-          const int64_t j1 = std::min(g.n, groups * (t + 1) / tasks * kernel.cols);
-          fc_columns(g, kernel, ctx.data<float>(a), ctx.data<float>(w), bias_data, ctx.data<float>(y), j0, j1);
+        run_ranges(ctx.pool, tasks, groups, [&](int64_t first, int64_t last) {
+          fc_columns(g, kernel, ctx.data<float>(a), ctx.data<float>(w), bias_data, ctx.data<float>(y),
+                     first * kernel.cols, std::min(g.n, last * kernel.cols));
         });
       },
       touched);

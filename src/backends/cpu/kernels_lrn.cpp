@@ -166,13 +166,13 @@ void lower_lrn(SegmentCompiler& c, const Node& node) {
   const ChannelLayout l = channel_layout(*layout, shape);
   TensorRef dst = c.output(node.outputs[0], *same_layout(src.md, shape));
   const int64_t positions = shape[0] * l.points;
-  const int tasks = static_cast<int>(std::min<int64_t>(c.tasks(), std::max<int64_t>(positions, 1)));
+  const int tasks = c.tasks();
   const LrnPositions run = lrn_positions(kernel_isa());
   c.push_kernel(
       [run, f, l, src, dst, positions, tasks](const RunContext& ctx) {
         const float* x = ctx.data<float>(src);
         float* y = ctx.data<float>(dst);
-        ctx.pool->run(tasks, [&](int t) { run(f, l, x, y, positions * t / tasks, positions * (t + 1) / tasks); });
+        run_ranges(ctx.pool, tasks, positions, [&](int64_t first, int64_t last) { run(f, l, x, y, first, last); });
       },
       {src, dst});
 }

@@ -60,12 +60,6 @@ std::vector<SegmentCompiler::Part> products(SegmentCompiler& c, const WinogradGe
   return all;
 }
 
-// Runs f(first, last) over `tiles` split into `tasks` ranges on the device's threads.
-template <class F>
-void over_tiles(const RunContext& ctx, int64_t tiles, int tasks, F f) {
-  ctx.pool->run(tasks, [&](int i) { f(tiles * i / tasks, tiles * (i + 1) / tasks); });
-}
-
 }  // namespace
 
 bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
@@ -93,7 +87,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   TensorRef p = c.scratch(DType::f32, {kWinogradPoints, tiles, geometry.out_channels},
                           plain_md({kWinogradPoints, tiles, geometry.out_channels}));
   c.push_kernel([=](const RunContext& ctx) {
-    over_tiles(ctx, tiles, tasks, [&](int64_t first, int64_t last) {
+    run_ranges(ctx.pool, tasks, tiles, [&](int64_t first, int64_t last) {
       winograd_input(geometry, ctx.data<float>(x), ctx.data<float>(v), first, last);
     });
   }, {x, v});
@@ -107,7 +101,7 @@ bool lower_winograd_conv(SegmentCompiler& c, const Node& node) {
   if (bias) touched.push_back(*bias);
   c.push_kernel([=](const RunContext& ctx) {
     const float* shift = bias ? ctx.data<float>(*bias) : nullptr;
-    over_tiles(ctx, tiles, tasks, [&](int64_t first, int64_t last) {
+    run_ranges(ctx.pool, tasks, tiles, [&](int64_t first, int64_t last) {
       winograd_output(geometry, ctx.data<float>(p), shift, ops, ctx.data<float>(y), first, last);
     });
   }, touched);

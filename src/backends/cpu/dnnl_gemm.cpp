@@ -3,7 +3,8 @@
 // alpha folded in; a constant C becomes the bias beta * C (broadcast by its shape);
 // the fused activation and following activations are post-ops. With a constant B
 // the output columns are split into parts run in parallel on the device's threads.
-// With 4 to 32 rows and a constant B it runs on an own kernel (small_batch_fc.h).
+// With a few rows (small_batch_fc.h: 4 to 16, or 24 with AVX-512) and a constant B it
+// runs on an own kernel.
 // A non-constant B with alpha != 1, or a non-constant C with beta != 1, runs the
 // reference kernel.
 #include "backends/cpu/dnnl_common.h"

@@ -1,5 +1,5 @@
 // Eight float lanes as a GCC vector, for the own convolution kernels' .cpp files
-// (Winograd, depthwise): loads, stores and the fused post-ops on one vector. Their
+// (Winograd, depthwise): loads, stores and the fused post-ops on a run of vectors. Their
 // loops are compiled for AVX2 and for baseline x86-64 (TANDEM_TARGET_CLONES).
 // Include only from kernel .cpp files: it turns off -Wpsabi for the rest of the file.
 #pragma once
@@ -37,23 +37,6 @@ __attribute__((always_inline)) inline V load_lanes(const float* p) {
 template <class V>
 __attribute__((always_inline)) inline void store_lanes(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
-}
-
-// `post` in order on v; AddResidual adds the vector at `old` (the output's previous contents).
-__attribute__((always_inline)) inline Lanes apply_post_ops(const std::vector<FusedPostOp>& post, Lanes v,
-                                                           const float* old) {
-  const Lanes zero{};
-  for (const FusedPostOp& op : post) {
-    if (op.kind == FusedPostOp::AddResidual) {
-      v += load_lanes(old);
-    } else if (op.kind == FusedPostOp::LeakyRelu) {
-      v = v < zero ? v * op.low : v;
-    } else {
-      v = v < op.low ? zero + op.low : v;
-      v = v > op.high ? zero + op.high : v;
-    }
-  }
-  return v;
 }
 
 // `post` in order on `count` vectors, the ops outside and the vectors inside; then

@@ -104,7 +104,8 @@ TANDEM_TARGET_CLONES void winograd_output(const WinogradGeometry& g, const float
           int64_t h = 2 * pos.th + i, w = 2 * pos.tw + j;
           if (h >= g.out_h || w >= g.out_w) continue;
           float* dst = plane + h * g.out.row + w * g.out.column;
-          store_lanes(dst, apply_post_ops(post, out[i * 2 + j] + shift, dst));
+          Lanes sum = out[i * 2 + j] + shift;
+          apply_post_ops(post, &sum, 1, dst, 0);
         }
     }
   }

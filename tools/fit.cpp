@@ -119,12 +119,19 @@ void print_models(const Predictor& predictor) {
   print_table(rows);
 }
 
+// A CSV cell in quotes (quotes inside doubled): sources and signatures hold commas.
+std::string quoted(const std::string& text) {
+  std::string cell = "\"";
+  for (char c : text) cell += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return cell + "\"";
+}
+
 void write_predictions(const Evaluation& e, const std::string& path) {
   std::ofstream out(path);
   out << "method,device,op,source,load,measured_us,predicted_us,signature\n";
   for (const HeldOutPrediction& p : e.predictions)
-    out << fmt::format("{},{},{},{},{},{},{},\"{}\"\n", p.method, p.device, p.op, p.source, p.load, p.measured_us,
-                       p.predicted_us, p.signature);
+    out << fmt::format("{},{},{},{},{},{},{},{}\n", p.method, p.device, p.op, quoted(p.source), p.load, p.measured_us,
+                       p.predicted_us, quoted(p.signature));
   if (!out) fail(ErrorKind::Io, "cannot write predictions " + path);
 }
 

@@ -24,7 +24,7 @@ void predict_held_out(const std::vector<LatencySample>& training, const std::vec
     for (const LatencySample* s : samples) features.push_back(s->features);
     std::vector<double> predicted = predictor.predict(features, device);
     for (size_t i = 0; i < samples.size(); ++i)
-      out.push_back({method, device, samples[i]->features.op, samples[i]->source, samples[i]->signature,
+      out.push_back({method, device, model_group(samples[i]->features), samples[i]->source, samples[i]->signature,
                      samples[i]->injected_load, samples[i]->us, predicted[i]});
   }
 }

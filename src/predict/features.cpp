@@ -85,9 +85,26 @@ static void set_neighbours(NodeFeatures& f, size_t n, const Graph& graph, const 
   }
 }
 
+// Bytes of every value the nodes of `graph` read or write, each counted once:
+// constants, graph inputs and computed tensors (values that passes left unused are not).
+static double bytes_of_all_values(const Graph& graph) {
+  std::vector<bool> used(graph.values.size(), false);
+  for (const Node& node : graph.nodes) {
+    for (int v : node.inputs)
+      if (v != kNoValue) used[static_cast<size_t>(v)] = true;
+    for (int v : node.outputs)
+      if (v != kNoValue) used[static_cast<size_t>(v)] = true;
+  }
+  double bytes = 0;
+  for (size_t v = 0; v < used.size(); ++v)
+    if (used[v]) bytes += static_cast<double>(value_bytes(graph.values[v]));
+  return bytes;
+}
+
 NodeFeatures node_features(const Node& node, const Graph& graph) {
   assert(&node >= graph.nodes.data() && &node < graph.nodes.data() + graph.nodes.size());
   NodeFeatures f = own_features(node, graph);
+  f.graph_bytes = bytes_of_all_values(graph);
   set_neighbours(f, static_cast<size_t>(&node - graph.nodes.data()), graph, graph.producers(), graph.consumers());
   return f;
 }
@@ -95,10 +112,12 @@ NodeFeatures node_features(const Node& node, const Graph& graph) {
 std::vector<NodeFeatures> graph_features(const Graph& graph) {
   const std::vector<int> producers = graph.producers();
   const std::vector<std::vector<int>> consumers = graph.consumers();
+  const double graph_bytes = bytes_of_all_values(graph);
   std::vector<NodeFeatures> all;
   all.reserve(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     all.push_back(own_features(graph.nodes[n], graph));
+    all.back().graph_bytes = graph_bytes;
     set_neighbours(all.back(), n, graph, producers, consumers);
   }
   return all;
@@ -108,14 +127,14 @@ const std::vector<std::string>& feature_names() {
   static const std::vector<std::string> names = {"flops",  "input_bytes", "output_bytes", "weight_bytes", "kernel",
                                                  "stride", "in_channels", "out_channels", "spatial",      "groups",
                                                  "batch",  "threads",     "load",         "producer",     "consumer",
-                                                 "residual_add"};
+                                                 "residual_add", "graph_bytes"};
   return names;
 }
 
 std::vector<double> feature_vector(const NodeFeatures& f) {
   return {f.flops,       f.input_bytes,  f.output_bytes, f.weight_bytes, f.kernel, f.stride, f.in_channels,
           f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load,
-          f.producer,     f.consumer,      f.residual_add};
+          f.producer,     f.consumer,      f.residual_add, f.graph_bytes};
 }
 
 }  // namespace tandem

@@ -39,6 +39,12 @@ struct NodeFeatures {
   // fuse into the node (the cpu backend as a post-op), so the node also reads the
   // other summand and adds it. Profiles written before it existed read it as 0.
   double residual_add = 0;
+  // Bytes one run of the whole graph touches: its constants and every tensor it reads
+  // or computes. Between two runs of a node the rest of the graph streams this much
+  // through the caches, so it tells whether the node's weights are still cached (a
+  // 2 MB FC layer inside ResNet-18 reads them from DRAM, alone between two convs from
+  // cache). Profiles written before it read it as 0.
+  double graph_bytes = 0;
   // 1 when the device keeps conv activations channels last (DeviceInfo), set by the
   // profiler and, when predicting, by the predictor from its device's samples. Read by
   // host_execution only, not a model input.

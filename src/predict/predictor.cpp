@@ -39,6 +39,11 @@ static DeviceModels describe_device(const std::string& name, const std::map<std:
   return models;
 }
 
+std::string model_group(const NodeFeatures& f) {
+  if (f.op == "Conv" && f.groups > 1 && f.groups == f.in_channels && f.groups == f.out_channels) return "Conv/depthwise";
+  return f.op;
+}
+
 static DeviceModels fit_device(DeviceModels models, const std::vector<const LatencySample*>& samples,
                                const FitOptions& options) {
   if (samples.empty()) return models;
@@ -48,7 +53,7 @@ static DeviceModels fit_device(DeviceModels models, const std::vector<const Late
   std::map<std::string, std::vector<LatencySample>> by_op;
   for (const LatencySample* s : samples) {
     all.push_back(*s);
-    by_op[s->features.op].push_back(*s);
+    by_op[model_group(s->features)].push_back(*s);
   }
   models.fallback = Roofline::fit(all, ref_threads, slope);
   for (const auto& [op, group] : by_op)
@@ -109,9 +114,10 @@ std::vector<double> Predictor::predict(const std::vector<NodeFeatures>& features
     return times;
   }
   std::map<std::string, std::vector<size_t>> by_op;
-  for (size_t i = 0; i < features.size(); ++i) by_op[features[i].op].push_back(i);
+  for (size_t i = 0; i < features.size(); ++i) by_op[model_group(features[i])].push_back(i);
   for (const auto& [op, indices] : by_op) {
     auto model = models->ops.find(op);
+    if (model == models->ops.end()) model = models->ops.find(features[indices[0]].op);
     std::vector<NodeFeatures> group;
     for (size_t i : indices) {
       group.push_back(features[i]);

@@ -36,6 +36,11 @@ struct DeviceModels {
 // "cuda..." is a GPU, "remote..." a remote device, anything else a host device.
 DeviceKind device_kind_of_name(const std::string& device);
 
+// The model a node's time comes from: its op type, with depthwise convolutions apart
+// ("Conv/depthwise", a kernel of their own on every backend and memory-bound where
+// other convs are not). A device without a depthwise model uses its "Conv" model.
+std::string model_group(const NodeFeatures& f);
+
 class Predictor {
  public:
   // Trains on the samples; `devices` (fingerprints) gives kind, description and

@@ -257,10 +257,10 @@ int64_t get_param(const LayerSpec& spec, const std::string& param) {
 }
 
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec) {
-  if (spec.kind == LayerKind::Fc)
-    return {{"batch", spec.batch}, {"f_in", spec.in_channels}, {"f_out", spec.out_channels}};
   std::vector<std::pair<std::string, int64_t>> params;
-  if (spec.kind == LayerKind::Conv) {
+  if (spec.kind == LayerKind::Fc) {
+    params = {{"batch", spec.batch}, {"f_in", spec.in_channels}, {"f_out", spec.out_channels}};
+  } else if (spec.kind == LayerKind::Conv) {
     params = {{"batch", spec.batch}, {"c_in", spec.in_channels}, {"c_out", spec.out_channels}, {"size", spec.size}};
   } else {
     params = {{"batch", spec.batch}, {"channels", spec.in_channels}, {"size", spec.size}};
@@ -268,6 +268,7 @@ std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec)
   if (is_window(spec.kind)) params.emplace_back("kernel", spec.kernel);
   if (spec.kind == LayerKind::Conv && spec.groups != 1) params.emplace_back("groups", spec.groups);
   if (stride_of(spec) != default_stride(spec.kind)) params.emplace_back("stride", stride_of(spec));
+  if (spec.streamed_mb > 0) params.emplace_back("streamed_mb", spec.streamed_mb);
   return params;
 }
 

@@ -39,6 +39,10 @@ struct LayerSpec {
   int64_t kernel = 3;         // conv and pooling window; unused otherwise
   int64_t groups = 1;         // conv only (dwconv: always C)
   int64_t stride = 0;         // 0: the layer's default, 1 for convs, 2 for pooling
+  // MB read through the caches before each timed run (profile/cache_stream.h): the
+  // rest of a model between two runs of the layer. 0: the layer alone, its weights
+  // left in cache by its previous run (the grid); sampled layers draw it.
+  int64_t streamed_mb = 0;
 };
 
 // The spec's stride with the default filled in; 1 for layers without a window.
@@ -71,7 +75,7 @@ int64_t get_param(const LayerSpec& spec, const std::string& param);
 // conv: batch, c_in, c_out, size, kernel, then groups when not 1; dwconv: batch,
 // channels, size, kernel; pooling: batch, channels, size, kernel; conv, dwconv and
 // pooling then stride when not the default; lrn/bn: batch, channels, size; fc: batch,
-// f_in, f_out. (Defaults are left out so that the labels of layers swept before
+// f_in, f_out; every layer then streamed_mb when not 0. (Defaults are left out so that the labels of layers swept before
 // groups and stride existed, which key profile runs, stay the same.)
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec);
 // "batch=1,c_in=64,c_out=64,size=28,kernel=3": the layer's parameters in one token.

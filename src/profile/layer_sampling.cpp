@@ -82,6 +82,7 @@ LayerSpec draw_spec(LayerKind kind, Draw& draw) {
       spec.batch = draw.one_of({1, 2, 4, 8, 16});
       break;
   }
+  spec.streamed_mb = draw.log_uniform(1, kMaxStreamedMb);
   return spec;
 }
 

@@ -16,6 +16,10 @@
 //   lrn, bn  C in [16, 512] as pooling; size in [7, 56]; batch as conv
 //   fc       F_in log-uniform in [64, 25088], F_out in [10, 4096]; batch 1, 2, 4, 8
 //            or 16
+//   every    streamed_mb log-uniform in [1, 512] (rounded): the bytes of the rest of a
+//            model read through the caches between two runs of the layer, from a small
+//            model's to a large one's (LeNet-5 under 1 MB, MobileNetV2 23 MB, VGG-16 615
+//            MB at batch 1), so that the predictors learn when weights stay cached
 // A draw whose layer would exceed kMaxSampledFlops (or, for fc, kMaxSampledWeights)
 // is drawn again, so that a sampled sweep's time stays in proportion to its count.
 #pragma once
@@ -28,6 +32,7 @@ namespace tandem {
 
 constexpr double kMaxSampledFlops = 4e9;      // ~0.1-0.5 s per run on a 2-core host
 constexpr double kMaxSampledWeights = 1.1e8;  // fc F_in x F_out: VGG-16's first FC layer
+constexpr int64_t kMaxStreamedMb = 512;
 
 // FLOPs of `spec`'s layer node (a multiply-add counts 2, a bias add 1), from its
 // parameters, as node_cost counts them on the built graph.

@@ -2,6 +2,7 @@
 // the profile runs.
 #include "profile/layer_sweep.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "backends/registry.h"
 #include "core/files.h"
+#include "profile/cache_stream.h"
 #include "profile/fingerprint.h"
 #include "profile/interleaved.h"
 #include "profile/node_profiler.h"
@@ -105,11 +107,16 @@ std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector
   // run to hundreds of MB) is built for its first device and dropped after its last.
   std::vector<ProfilerMaker> makers;
   std::unique_ptr<Graph> graph;
+  int64_t most_streamed_mb = 0;
+  for (const LayerSpec& spec : specs) most_streamed_mb = std::max(most_streamed_mb, spec.streamed_mb);
+  std::optional<CacheStream> stream;  // one buffer, each layer reading its share
+  if (most_streamed_mb > 0) stream.emplace(static_cast<size_t>(most_streamed_mb) << 20);
   for (const LayerSpec& spec : specs)
     for (size_t d = 0; d < devices.size(); ++d)
-      makers.push_back([&spec, &devices, &graph, d] {
+      makers.push_back([&spec, &devices, &graph, &stream, d] {
         if (d == 0) graph = std::make_unique<Graph>(build_layer_in_context(spec));
         auto profiler = std::make_unique<NodeProfiler>(*graph, "sweep", *devices[d].device, spec.batch);
+        if (spec.streamed_mb > 0) profiler->stream_before_timed_runs(*stream, static_cast<size_t>(spec.streamed_mb) << 20);
         if (d + 1 == devices.size()) graph.reset();
         return profiler;
       });
@@ -127,7 +134,8 @@ std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector
 void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path) {
   std::ofstream out(path);
   if (!out) fail(ErrorKind::Io, "cannot write sweep table '" + path + "'");
-  out << "layer,batch,c_in,c_out,size,kernel,groups,stride,device,threads,flops,median_us,p10_us,p90_us,repeats\n";
+  out << "layer,batch,c_in,c_out,size,kernel,groups,stride,streamed_mb,device,threads,flops,median_us,p10_us,p90_us,"
+         "repeats\n";
   for (const SweepRow& r : rows) {
     const LayerSpec& s = r.spec;
     bool fc = s.kind == LayerKind::Fc;
@@ -137,9 +145,9 @@ void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path)
     std::string groups = s.kind == LayerKind::Conv     ? std::to_string(s.groups)
                          : s.kind == LayerKind::DwConv ? std::to_string(s.in_channels)
                                                        : "";
-    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
+    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
                        s.in_channels, c_out, fc ? "" : std::to_string(s.size), window ? std::to_string(s.kernel) : "",
-                       groups, window ? std::to_string(stride_of(s)) : "", r.device, r.threads, r.flops, r.timing.us.median,
+                       groups, window ? std::to_string(stride_of(s)) : "", s.streamed_mb, r.device, r.threads, r.flops, r.timing.us.median,
                        r.timing.us.p10, r.timing.us.p90, r.timing.repeats);
   }
   if (!out) fail(ErrorKind::Io, "failed writing sweep table '" + path + "'");

@@ -12,6 +12,7 @@
 #include "ir/zoo/zoo.h"
 #include "ops/op.h"
 #include "predict/features.h"
+#include "profile/cache_stream.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
 #include "profile/whole_run.h"
@@ -165,6 +166,11 @@ void NodeProfiler::warm_up(int runs) {
   for (int i = 0; i < runs; ++i) whole_->run_us();
 }
 
+void NodeProfiler::stream_before_timed_runs(const CacheStream& stream, size_t bytes) {
+  stream_ = &stream;
+  streamed_bytes_ = std::min(bytes, stream.bytes());
+}
+
 double NodeProfiler::take_turn(double seconds, int max_pairs, bool settle) {
   if (settle) whole_->run_us();
   Clock::time_point timed = Clock::now();
@@ -172,6 +178,7 @@ double NodeProfiler::take_turn(double seconds, int max_pairs, bool settle) {
   std::vector<NodeTime> times;
   for (int pair = 0; pair < std::max(1, max_pairs) && (pair == 0 || seconds_since(timed) < seconds); ++pair) {
     times.clear();
+    if (stream_) stream_->pass(streamed_bytes_);
     whole_->run_us(&times);
     for (const NodeTime& t : times) node_us_.at(static_cast<size_t>(t.node)).push_back(t.microseconds);
     total_us_.push_back(whole_->run_us());
@@ -227,6 +234,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     sample.features.threads = device_.info().threads;
     sample.features.channels_last = device_.info().channels_last ? 1 : 0;
     sample.features.load = injected_share;
+    sample.features.graph_bytes += static_cast<double>(streamed_bytes_);
     run.nodes.push_back(std::move(sample));
   }
   return run;

@@ -15,6 +15,8 @@
 
 namespace tandem {
 
+class CacheStream;
+
 struct MeasureOptions {
   int warmup = 2;            // untimed runs first
   int repeats = 10;          // at least this many timed runs...
@@ -35,6 +37,10 @@ class NodeProfiler {
   // kept busy (0..1) meanwhile.
   ProfileRun measure(double load, const MeasureOptions& options);
   const Graph& graph() const { return graph_; }
+  // Reads `bytes` of `stream` through the caches before every run with per-node
+  // times, as the rest of a model would between two runs of a layer profiled alone;
+  // the nodes' graph_bytes feature counts them. `stream` must outlive the profiler.
+  void stream_before_timed_runs(const CacheStream& stream, size_t bytes);
 
   // The same measurement in steps, so that several profilers' timed runs can take
   // turns (profile/interleaved.h); the caller keeps any background load running.
@@ -75,6 +81,8 @@ class NodeProfiler {
   std::unique_ptr<WholeRun> whole_;  // the prepared graph compiled as one segment
   std::vector<std::vector<double>> node_us_;  // per graph node: µs of each timed pair
   std::vector<double> total_us_;              // whole-run µs of each timed pair
+  const CacheStream* stream_ = nullptr;       // read before each per-node timed run
+  size_t streamed_bytes_ = 0;
 };
 
 // The op with its fused activation, input shapes and attributes, e.g.

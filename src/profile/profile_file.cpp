@@ -32,13 +32,15 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"batch", &NodeFeatures::batch},           {"threads", &NodeFeatures::threads},
       {"load", &NodeFeatures::load},             {"producer", &NodeFeatures::producer},
       {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last},
-      {"residual_add", &NodeFeatures::residual_add}};
+      {"residual_add", &NodeFeatures::residual_add}, {"graph_bytes", &NodeFeatures::graph_bytes}};
   return fields;
 }
 
 // Features a profile may lack (written before they existed): read as 0.
 bool optional_feature(const char* name) {
-  return std::string(name) == "channels_last" || std::string(name) == "residual_add";
+  for (const char* optional : {"channels_last", "residual_add", "graph_bytes"})
+    if (std::string(name) == optional) return true;
+  return false;
 }
 
 json spread_json(const Spread& s) { return {{"median", s.median}, {"p10", s.p10}, {"p90", s.p90}}; }

@@ -92,6 +92,10 @@ expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.jso
 expect_success "added 2 sweep runs" "$tandem" sweep --devices cpu --sample 1 --seed 5 --layers fc,bn --min-time 0.01 \
   -o "$work/sampled.csv" --profile "$work/sampled.json"
 expect_success "fc,[0-9]" cat "$work/sampled.csv"
+# Held-out predictions as CSV: a sweep's source holds commas, so it is quoted.
+expect_success "predictor written" "$tandem" fit "$work/profile.json" "$work/sampled.json" -o "$work/p2.json" \
+  --holdout-share 0.9 --floor-us 0 --predictions "$work/predictions.csv"
+expect_success '^shape_holdout,cpu,[A-Za-z]*,"sweep/[a-z]*/batch=[0-9]*,[^"]*",' cat "$work/predictions.csv"
 expect_usage_error "sample" "$tandem" sweep --sample 0 -o "$work/sampled.csv"
 expect_usage_error "excludes" "$tandem" sweep --sample 2 --quick -o "$work/sampled.csv"
 

@@ -194,9 +194,13 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
   std::vector<LayerSpec> specs = sampled_specs(kinds, 40, 3);
   ASSERT_EQ(specs.size(), 40u * kinds.size());
   std::set<std::string> labels, kernels;
+  std::set<int64_t> streamed;
   for (const LayerSpec& s : specs) {
     std::string label = layer_name(s.kind) + "/" + params_label(s);
     EXPECT_TRUE(labels.insert(label).second) << label;
+    EXPECT_GE(s.streamed_mb, 1) << label;
+    EXPECT_LE(s.streamed_mb, kMaxStreamedMb) << label;
+    streamed.insert(s.streamed_mb);
     if (s.kind == LayerKind::Fc) {
       EXPECT_LE(double(s.in_channels) * double(s.out_channels), kMaxSampledWeights) << label;
     } else {
@@ -206,6 +210,7 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
     if (s.kind == LayerKind::Conv) kernels.insert(std::to_string(s.kernel) + "/" + std::to_string(stride_of(s)));
   }
   EXPECT_GE(kernels.size(), 4u) << "conv draws combine several kernels and strides";
+  EXPECT_GE(streamed.size(), 50u) << "each layer draws how much of a model streams between its runs";
   std::vector<LayerSpec> again = sampled_specs(kinds, 40, 3), other = sampled_specs(kinds, 40, 4);
   size_t same = 0, differ = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -281,6 +286,15 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   EXPECT_EQ(pool.nodes[0].features.producer, static_cast<double>(Neighbour::Conv3x3));
   EXPECT_EQ(pool.nodes[0].features.consumer, static_cast<double>(Neighbour::Conv1x1));
   EXPECT_GT(pool.nodes[0].us.median, 0);
+  // A layer with the rest of a model streamed before its runs: the stream's bytes count
+  // in its graph_bytes, and its label names it.
+  LayerSpec streamed = spec_of(LayerKind::MaxPool, 1, 8, 8, 9, 3);
+  streamed.streamed_mb = 2;
+  SweepRow row = run_sweep({streamed}, devices, quick)[1];
+  ASSERT_EQ(row.run.nodes.size(), 1u);
+  EXPECT_EQ(row.run.model, "sweep/maxpool/batch=1,channels=8,size=9,kernel=3,streamed_mb=2");
+  EXPECT_DOUBLE_EQ(row.run.nodes[0].features.graph_bytes, pool.nodes[0].features.graph_bytes + 2.0 * (1 << 20));
+  EXPECT_GT(pool.nodes[0].features.graph_bytes, 0);
   EXPECT_EQ(p.devices.count("cpu:3"), 1u);
   EXPECT_EQ(p.devices.at("cpu:3").threads, 1);
   // The same name with other threads is another device: its old runs are dropped, not mixed in.

@@ -174,6 +174,30 @@ TEST(PredictorFeatures, NeighboursAreTheProducerTheFirstConsumerAndAResidualAdd)
   EXPECT_NE(log_features(with_residual, 100), before) << "and the residual add";
 }
 
+// graph_bytes: what one run of the graph reads and writes, each value once; the same
+// for every node of the graph.
+TEST(PredictorFeatures, GraphBytesCountEveryValueTheNodesUseOnce) {
+  Graph g = load_model("lenet5");
+  prepare_graph(g, PrepareOptions{1, {}, true});
+  std::set<int> used;
+  for (const Node& n : g.nodes) {
+    for (int v : n.inputs)
+      if (v != kNoValue) used.insert(v);
+    for (int v : n.outputs) used.insert(v);
+  }
+  double bytes = 0;
+  for (int v : used) bytes += static_cast<double>(value_bytes(g.values[static_cast<size_t>(v)]));
+  EXPECT_GT(bytes, 240e3) << "LeNet-5's weights alone";
+  for (const NodeFeatures& f : graph_features(g)) EXPECT_DOUBLE_EQ(f.graph_bytes, bytes);
+  Value unused;
+  unused.shape = {1000, 1000};  // left behind by a pass: no node reads it
+  g.values.push_back(unused);
+  EXPECT_DOUBLE_EQ(node_features(g.nodes[0], g).graph_bytes, bytes);
+  NodeFeatures larger = node_features(g.nodes[0], g);
+  larger.graph_bytes *= 100;
+  EXPECT_NE(log_features(larger, 10), log_features(node_features(g.nodes[0], g), 10)) << "the learned models see it";
+}
+
 // The one-pass features of a whole graph are each node's own (branches, Concats).
 TEST(PredictorFeatures, GraphFeaturesMatchEachNodesFeatures) {
   Graph g = load_model("googlenet");
@@ -329,6 +353,35 @@ TEST(Predictor, SaveLoadGivesIdenticalPredictions) {
     EXPECT_EQ(loaded.predict_copy("cuda", "to_device", 1e4), fitted.predict_copy("cuda", "to_device", 1e4));
     std::remove(path.c_str());
   }
+}
+
+// Depthwise convolutions have a model of their own; without depthwise samples they take
+// the device's Conv model, not the device-wide roofline.
+TEST(Predictor, DepthwiseConvsHaveTheirOwnModelElseTheConvModel) {
+  NodeFeatures depthwise = conv_geometry(1, 64, 64, 28, 3, 1, 64);
+  EXPECT_EQ(model_group(depthwise), "Conv/depthwise");
+  EXPECT_EQ(model_group(conv_geometry(1, 64, 64, 28, 3, 1, 2)), "Conv") << "grouped, not depthwise";
+  EXPECT_EQ(model_group(conv_geometry(1, 64, 128, 28, 3, 1, 64)), "Conv") << "a channel multiplier of 2";
+  FitOptions options;
+  options.kinds = {ModelKind::Roofline};
+  std::vector<LatencySample> samples = law_samples(60, 0.02, 21);
+  Predictor convs_only = Predictor::fit(samples, {}, {}, options);
+  ASSERT_EQ(convs_only.device("cpu")->ops.count("Conv/depthwise"), 0u);
+  EXPECT_EQ(convs_only.predict(depthwise, "cpu"), convs_only.device("cpu")->ops.at("Conv").predict_us(depthwise));
+  EXPECT_NE(convs_only.predict(depthwise, "cpu"), convs_only.device("cpu")->fallback.time_us(depthwise));
+  for (int i = 0; i < 30; ++i) {  // depthwise convs 5x slower than the law
+    LatencySample s;
+    s.device = "cpu";
+    s.source = "m";
+    s.signature = "dw" + std::to_string(i);
+    s.features = conv_geometry(1, 16.0 * (i + 1), 16.0 * (i + 1), 28, 3, 1, 16.0 * (i + 1));
+    s.us = 5 * law_us(s.features.flops);
+    samples.push_back(s);
+  }
+  Predictor both = Predictor::fit(samples, {}, {}, options);
+  ASSERT_EQ(both.device("cpu")->ops.count("Conv/depthwise"), 1u);
+  EXPECT_NEAR(both.predict(depthwise, "cpu") / (5 * law_us(depthwise.flops)), 1, 0.1);
+  EXPECT_NEAR(both.predict(conv_features(1e6), "cpu") / law_us(1e6), 1, 0.1) << "other convs keep their own";
 }
 
 void expect_load_error(const std::string& text, ErrorKind kind, const std::string& words) {

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "ops/op.h"
+#include "predict/host_execution.h"
 
 namespace tandem {
 
@@ -101,11 +102,39 @@ static double bytes_of_all_values(const Graph& graph) {
   return bytes;
 }
 
+// The features of node `n` before the Concat pass: its own and its neighbours.
+static NodeFeatures local_features(size_t n, const Graph& graph, const std::vector<int>& producers,
+                                   const std::vector<std::vector<int>>& consumers) {
+  NodeFeatures f = own_features(graph.nodes[n], graph);
+  set_neighbours(f, n, graph, producers, consumers);
+  return f;
+}
+
+// Sets in_place_input_bytes of Concat node `n`: its inputs read by it alone whose
+// producers write into its slices (`features_of(p)` gives producer p's local features).
+template <typename FeaturesOf>
+static void set_in_place_inputs(NodeFeatures& f, size_t n, const Graph& graph, const std::vector<int>& producers,
+                                const std::vector<std::vector<int>>& consumers, const FeaturesOf& features_of) {
+  const Node& node = graph.nodes[n];
+  if (node.op != "Concat") return;
+  for (int in : node.inputs) {
+    if (in == kNoValue) continue;
+    int p = producers[static_cast<size_t>(in)];
+    if (p >= 0 && consumers[static_cast<size_t>(in)].size() == 1 && writes_into_concat_slice(features_of(p)))
+      f.in_place_input_bytes += static_cast<double>(value_bytes(graph.value(in)));
+  }
+}
+
 NodeFeatures node_features(const Node& node, const Graph& graph) {
   assert(&node >= graph.nodes.data() && &node < graph.nodes.data() + graph.nodes.size());
-  NodeFeatures f = own_features(node, graph);
+  const std::vector<int> producers = graph.producers();
+  const std::vector<std::vector<int>> consumers = graph.consumers();
+  const auto n = static_cast<size_t>(&node - graph.nodes.data());
+  NodeFeatures f = local_features(n, graph, producers, consumers);
   f.graph_bytes = bytes_of_all_values(graph);
-  set_neighbours(f, static_cast<size_t>(&node - graph.nodes.data()), graph, graph.producers(), graph.consumers());
+  set_in_place_inputs(f, n, graph, producers, consumers, [&](int p) {
+    return local_features(static_cast<size_t>(p), graph, producers, consumers);
+  });
   return f;
 }
 
@@ -116,10 +145,11 @@ std::vector<NodeFeatures> graph_features(const Graph& graph) {
   std::vector<NodeFeatures> all;
   all.reserve(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    all.push_back(own_features(graph.nodes[n], graph));
+    all.push_back(local_features(n, graph, producers, consumers));
     all.back().graph_bytes = graph_bytes;
-    set_neighbours(all.back(), n, graph, producers, consumers);
   }
+  for (size_t n = 0; n < graph.nodes.size(); ++n)
+    set_in_place_inputs(all[n], n, graph, producers, consumers, [&](int p) { return all[static_cast<size_t>(p)]; });
   return all;
 }
 
@@ -127,14 +157,14 @@ const std::vector<std::string>& feature_names() {
   static const std::vector<std::string> names = {"flops",  "input_bytes", "output_bytes", "weight_bytes", "kernel",
                                                  "stride", "in_channels", "out_channels", "spatial",      "groups",
                                                  "batch",  "threads",     "load",         "producer",     "consumer",
-                                                 "residual_add", "graph_bytes"};
+                                                 "residual_add", "graph_bytes", "in_place_input_bytes"};
   return names;
 }
 
 std::vector<double> feature_vector(const NodeFeatures& f) {
   return {f.flops,       f.input_bytes,  f.output_bytes, f.weight_bytes, f.kernel, f.stride, f.in_channels,
           f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load,
-          f.producer,     f.consumer,      f.residual_add, f.graph_bytes};
+          f.producer,     f.consumer,      f.residual_add, f.graph_bytes, f.in_place_input_bytes};
 }
 
 }  // namespace tandem

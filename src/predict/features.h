@@ -45,6 +45,11 @@ struct NodeFeatures {
   // 2 MB FC layer inside ResNet-18 reads them from DRAM, alone between two convs from
   // cache). Profiles written before it read it as 0.
   double graph_bytes = 0;
+  // Concat only: bytes of its inputs whose producers write straight into the Concat's
+  // output on the cpu backend (its own Winograd and depthwise kernels, when
+  // channels last; predict/host_execution.h), so that the Concat need not copy them.
+  // Profiles written before it read it as 0.
+  double in_place_input_bytes = 0;
   // 1 when the device keeps conv activations channels last (DeviceInfo), set by the
   // profiler and, when predicting, by the predictor from its device's samples. Read by
   // host_execution only, not a model input.

@@ -42,6 +42,12 @@ bool runs_winograd(const NodeFeatures& f) {
 
 }  // namespace
 
+bool writes_into_concat_slice(const NodeFeatures& f) {
+  if (f.op != "Conv") return false;
+  const bool own_kernel = runs_winograd(f) || cpu::runs_own_depthwise(true, f.groups, f.in_channels, f.out_channels);
+  return own_kernel && f.residual_add == 0;
+}
+
 HostExecution host_execution(const NodeFeatures& f) {
   HostExecution e;
   e.tasks = tasks_of(f);

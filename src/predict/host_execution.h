@@ -20,4 +20,10 @@ struct HostExecution {
 
 HostExecution host_execution(const NodeFeatures& f);
 
+// Whether the cpu backend's kernel for a node with features `f` writes its output
+// straight into a channel slice of a channels-last Concat that reads it alone: the
+// own Winograd kernel (without a residual add) and the own depthwise kernel. oneDNN's
+// AVX-512 convolutions cannot (backends/cpu/concat_in_place.cpp).
+bool writes_into_concat_slice(const NodeFeatures& f);
+
 }  // namespace tandem

@@ -44,7 +44,8 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
           f.residual_add,
           std::gcd(static_cast<int64_t>(f.in_channels), int64_t{16}) / 16.0,
           std::gcd(static_cast<int64_t>(f.out_channels), int64_t{16}) / 16.0,
-          std::log1p(f.graph_bytes)};
+          std::log1p(f.graph_bytes),
+          std::log1p(std::max(0.0, f.input_bytes - f.in_place_input_bytes))};
   for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.producer == kind ? 1.0 : 0.0);
   for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.consumer == kind ? 1.0 : 0.0);
   return x;
@@ -57,7 +58,8 @@ const std::vector<std::string>& log_feature_names() {
       "log_batch",   "log_threads",     "load",             "log_flops_per_thread", "log_bytes",
       "log_intensity", "load_x_log_flops_per_thread",      "log_roofline_us",
       "log_host_tasks", "log_parallel_efficiency", "winograd", "log_effective_flops_per_busy_thread",
-      "log_in_channels_per_group", "residual_add", "in_alignment", "out_alignment", "log_graph_bytes"};
+      "log_in_channels_per_group", "residual_add", "in_alignment", "out_alignment", "log_graph_bytes",
+      "log_copied_input_bytes"};
   static const std::vector<std::string> with_neighbours = [] {
     std::vector<std::string> all = names;
     const char* kinds[kNeighbourKinds] = {"none", "conv1x1", "conv3x3", "other_conv", "pool", "concat", "other"};

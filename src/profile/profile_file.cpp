@@ -32,13 +32,14 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"batch", &NodeFeatures::batch},           {"threads", &NodeFeatures::threads},
       {"load", &NodeFeatures::load},             {"producer", &NodeFeatures::producer},
       {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last},
-      {"residual_add", &NodeFeatures::residual_add}, {"graph_bytes", &NodeFeatures::graph_bytes}};
+      {"residual_add", &NodeFeatures::residual_add}, {"graph_bytes", &NodeFeatures::graph_bytes},
+      {"in_place_input_bytes", &NodeFeatures::in_place_input_bytes}};
   return fields;
 }
 
 // Features a profile may lack (written before they existed): read as 0.
 bool optional_feature(const char* name) {
-  for (const char* optional : {"channels_last", "residual_add", "graph_bytes"})
+  for (const char* optional : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes"})
     if (std::string(name) == optional) return true;
   return false;
 }

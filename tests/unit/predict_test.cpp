@@ -198,6 +198,31 @@ TEST(PredictorFeatures, GraphBytesCountEveryValueTheNodesUseOnce) {
   EXPECT_NE(log_features(larger, 10), log_features(node_features(g.nodes[0], g), 10)) << "the learned models see it";
 }
 
+// A Concat's inputs from the own Winograd kernel are written in place; a 1x1 conv's
+// (oneDNN) and a small map's 3x3 conv (too few tiles for Winograd) are copied.
+TEST(PredictorFeatures, ConcatInputsWrittenInPlaceComeFromTheOwnKernels) {
+  auto concats = [](const std::string& model) {
+    Graph g = load_model(model);
+    prepare_graph(g, PrepareOptions{1, {}, true});
+    std::vector<NodeFeatures> found;
+    for (const NodeFeatures& f : graph_features(g))
+      if (f.op == "Concat") found.push_back(f);
+    return found;
+  };
+  std::vector<NodeFeatures> fire = concats("squeezenet1_1");  // expand 1x1 and 3x3, 55x55 first
+  ASSERT_FALSE(fire.empty());
+  EXPECT_DOUBLE_EQ(fire.front().in_place_input_bytes, 64 * 55 * 55 * 4.0);
+  EXPECT_DOUBLE_EQ(fire.front().in_place_input_bytes * 2, fire.front().input_bytes);
+  std::vector<NodeFeatures> inception = concats("googlenet");  // inception 5b: 7x7 maps
+  ASSERT_FALSE(inception.empty());
+  EXPECT_EQ(inception.back().in_place_input_bytes, 0);
+  EXPECT_GT(inception.front().in_place_input_bytes, 0) << "inception 3a's 3x3 branches on 28x28 maps";
+  EXPECT_LT(inception.front().in_place_input_bytes, inception.front().input_bytes);
+  NodeFeatures copied_more = inception.front();
+  copied_more.in_place_input_bytes = 0;
+  EXPECT_NE(log_features(copied_more, 10), log_features(inception.front(), 10)) << "the learned models see it";
+}
+
 // The one-pass features of a whole graph are each node's own (branches, Concats).
 TEST(PredictorFeatures, GraphFeaturesMatchEachNodesFeatures) {
   Graph g = load_model("googlenet");

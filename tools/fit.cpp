@@ -93,6 +93,11 @@ void print_evaluation(const Evaluation& e, const Predictor& predictor) {
       for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
       rows.push_back(row);
     }
+  for (const auto& [device, accuracy] : whole_model_accuracy(e)) {
+    std::vector<std::string> row = {device, "whole models"};
+    for (const std::string& cell : accuracy_cells(accuracy)) row.push_back(cell);
+    rows.push_back(row);
+  }
   for (const auto& [label, ceilings] : {std::pair{"repeat (noise)", &e.repeatability},
                                         std::pair{"other models", &e.cross_model_repeatability}})
     for (const auto& [device, accuracy] : *ceilings) {
@@ -101,7 +106,8 @@ void print_evaluation(const Evaluation& e, const Predictor& predictor) {
       rows.push_back(row);
     }
   print_table(rows);
-  fmt::print("(repeat: nodes measured more than once at the same shape and load against their median, "
+  fmt::print("(whole models: each left-out model's run, model, batch and load, as one prediction, the sum of its "
+             "nodes;\n repeat: nodes measured more than once at the same shape and load against their median, "
              "roughly the best any predictor can reach on these measurements;\n"
              " other models: each model's median of a shape measured in several models against the other models' "
              "median, the ceiling of leave_model_out)\n");

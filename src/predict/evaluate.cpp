@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -25,7 +26,7 @@ void predict_held_out(const std::vector<LatencySample>& training, const std::vec
     std::vector<double> predicted = predictor.predict(features, device);
     for (size_t i = 0; i < samples.size(); ++i)
       out.push_back({method, device, model_group(samples[i]->features), samples[i]->source, samples[i]->signature,
-                     samples[i]->injected_load, samples[i]->us, predicted[i]});
+                     samples[i]->injected_load, samples[i]->features.batch, samples[i]->us, predicted[i]});
   }
 }
 
@@ -150,6 +151,25 @@ std::map<std::pair<std::string, double>, Accuracy> accuracy_by_load(const Evalua
       e, method, [](const HeldOutPrediction& p) { return std::make_pair(p.device, load_level(p.load)); });
 }
 
+std::map<std::string, Accuracy> whole_model_accuracy(const Evaluation& e) {
+  std::map<std::tuple<std::string, std::string, double, double>, std::pair<double, double>> runs;
+  for (const HeldOutPrediction& p : e.predictions) {
+    if (p.method != "leave_model_out") continue;
+    auto& [measured, predicted] = runs[{p.device, p.source, p.batch, load_level(p.load)}];
+    measured += p.measured_us;
+    predicted += p.predicted_us;
+  }
+  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
+  for (const auto& [key, sums] : runs) {
+    auto& [measured, predicted] = pairs[std::get<0>(key)];
+    measured.push_back(sums.first);
+    predicted.push_back(sums.second);
+  }
+  std::map<std::string, Accuracy> result;
+  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
+  return result;
+}
+
 nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen) {
   nlohmann::json devices = nlohmann::json::object();
   for (const auto& [device, accuracy] : accuracy_by_device(e)) devices[device] = accuracy_json(accuracy);
@@ -169,6 +189,7 @@ nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen) {
   for (const char* method : {"leave_model_out", "shape_holdout"})
     for (const auto& [device, accuracy] : accuracy_by_device(e, method))
       devices[device]["methods"][method] = accuracy_json(accuracy);
+  for (const auto& [device, accuracy] : whole_model_accuracy(e)) devices[device]["whole_models"] = accuracy_json(accuracy);
   for (const auto& [device, accuracy] : e.repeatability)
     if (devices.contains(device)) devices[device]["repeatability"] = accuracy_json(accuracy);
   for (const auto& [device, accuracy] : e.cross_model_repeatability)

@@ -33,6 +33,7 @@ struct HeldOutPrediction {
   std::string method;  // "leave_model_out" or "shape_holdout"
   std::string device, op, source, signature;
   double load = 0;     // the run's injected load, 0..1
+  double batch = 1;
   double measured_us = 0, predicted_us = 0;
 };
 
@@ -62,11 +63,16 @@ std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_op(const Eva
 std::map<std::pair<std::string, std::string>, Accuracy> accuracy_by_model(const Evaluation& e);
 // Load levels rounded to 0.01.
 std::map<std::pair<std::string, double>, Accuracy> accuracy_by_load(const Evaluation& e, const std::string& method = "");
+// Per device, of leave_model_out, each left-out model's run (model, batch, load) as one
+// prediction: the sum of its nodes' predicted times against the sum of their measured
+// medians. A plan's choice between devices rests on such sums more than on any one node.
+std::map<std::string, Accuracy> whole_model_accuracy(const Evaluation& e);
 
 // The JSON report: devices.<name>.{count, within_10pct, within_20pct, mape} pooled,
 // with .ops.<op> (and the chosen model kind when `chosen` is given), .models.<left-out
 // model>, .loads.<level>
-// .methods.<method>, .repeatability and .cross_model_repeatability; plus the floor, the skipped counts and the held-out models.
+// .methods.<method>, .whole_models, .repeatability and .cross_model_repeatability; plus the floor, the skipped counts
+// and the held-out models.
 nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen = nullptr);
 
 }  // namespace tandem

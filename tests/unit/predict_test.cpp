@@ -522,6 +522,27 @@ TEST(Evaluate, CrossModelRepeatabilityComparesEachModelWithTheOthers) {
   EXPECT_DOUBLE_EQ(across.within_20pct, 0.5);
 }
 
+// A left-out model's run counts once, its nodes' times summed: misses of opposite sign
+// cancel; shape hold-outs do not count.
+TEST(Evaluate, WholeModelsSumTheNodesOfEachLeftOutRun) {
+  Evaluation e;
+  auto add = [&](const std::string& method, const std::string& model, double batch, double measured, double predicted) {
+    HeldOutPrediction p;
+    p.method = method, p.device = "cpu", p.op = "Conv", p.source = model, p.batch = batch;
+    p.measured_us = measured, p.predicted_us = predicted;
+    e.predictions.push_back(p);
+  };
+  add("leave_model_out", "a", 1, 10, 12);  // a at batch 1: 20 against 20
+  add("leave_model_out", "a", 1, 10, 8);
+  add("leave_model_out", "a", 2, 10, 15);  // a at batch 2: 10 against 15
+  add("leave_model_out", "b", 1, 30, 31);  // b: 30 against 31
+  add("shape_holdout", "b", 1, 30, 90);
+  Accuracy whole = whole_model_accuracy(e).at("cpu");
+  EXPECT_EQ(whole.count, 3);
+  EXPECT_NEAR(whole.within_10pct, 2.0 / 3, 1e-12);
+  EXPECT_EQ(evaluation_json(e)["devices"]["cpu"]["whole_models"]["count"], 3);
+}
+
 TEST(Predictor, RemembersFusedSignatures) {
   Predictor p = Predictor::fit(law_profile());
   EXPECT_TRUE(p.fused("cpu", "a/relu"));

@@ -135,7 +135,7 @@ void crossover(const CrossoverArgs& args) {
 void add_crossover_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("crossover", "Search where two devices' layer latencies cross, by bisection");
   static CrossoverArgs args;
-  cmd->add_option("--layers", args.layers, "conv, dwconv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, all (default: all)");
+  cmd->add_option("--layers", args.layers, "conv, dwconv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, concat, all (default: all but concat)");
   cmd->add_option("--devices", args.devices, "The two devices compared (default cpu,cuda), e.g. cpu:0,cpu:1")
       ->delimiter(',');
   cmd->add_option("--threads", args.threads, "CPU threads per device, or one count for both (0: all cores)")

@@ -13,7 +13,7 @@ namespace tandem {
 namespace {
 
 constexpr LayerKind kAllLayers[] = {LayerKind::Conv, LayerKind::DwConv,    LayerKind::MaxPool, LayerKind::AvgPool,
-                                    LayerKind::Lrn,  LayerKind::BatchNorm, LayerKind::Fc};
+                                    LayerKind::Lrn,  LayerKind::BatchNorm, LayerKind::Fc,      LayerKind::Concat};
 
 bool is_pool(LayerKind kind) { return kind == LayerKind::MaxPool || kind == LayerKind::AvgPool; }
 bool is_conv(LayerKind kind) { return kind == LayerKind::Conv || kind == LayerKind::DwConv; }
@@ -94,6 +94,10 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
       node.inputs.push_back(add_random_constant(graph, "var", {c}, 0.5f, 2.0f, rng));
       node.attrs.set("epsilon", 1e-5f);
       break;
+    case LayerKind::Concat:
+      node.op = "Concat";
+      node.attrs.set("axis", int64_t{1});
+      break;
     case LayerKind::Fc: {
       // w: (F_out, F_in); y = x w^T + b
       float bound = std::sqrt(6.0f / static_cast<float>(c));
@@ -139,9 +143,25 @@ Node context_conv(const std::string& name, int64_t channels, int64_t kernel, Gra
   return node;
 }
 
-// C of the layer's output: C_out for conv, C for the layers that keep the channels.
+// C of the layer's output: C_out for conv, branches x C for concat, C for the layers
+// that keep the channels.
 int64_t output_channels(const LayerSpec& spec) {
+  if (spec.kind == LayerKind::Concat) return spec.branches * spec.in_channels;
   return spec.kind == LayerKind::Conv || spec.kind == LayerKind::Fc ? spec.out_channels : spec.in_channels;
+}
+
+// The layer reading `x` appended to `graph`, writing `output`: its node, and for concat
+// first its branches (1x1 and 3x3 convs in turn, C -> C), whose outputs it reads.
+int append_layer(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng, const std::string& output) {
+  Node node = layer_node(spec, graph, x, rng);
+  if (spec.kind == LayerKind::Concat) {
+    node.inputs.clear();
+    for (int64_t b = 0; b < spec.branches; ++b) {
+      Node branch = context_conv("branch" + std::to_string(b), spec.in_channels, b % 2 ? 3 : 1, graph, x, rng);
+      node.inputs.push_back(append_node(graph, std::move(branch), "branch" + std::to_string(b) + "_output"));
+    }
+  }
+  return append_node(graph, std::move(node), output);
 }
 
 int64_t default_stride(LayerKind kind) { return is_pool(kind) ? 2 : 1; }
@@ -169,6 +189,7 @@ std::string layer_name(LayerKind kind) {
     case LayerKind::Lrn: return "lrn";
     case LayerKind::BatchNorm: return "bn";
     case LayerKind::Fc: return "fc";
+    case LayerKind::Concat: return "concat";
   }
   return "?";
 }
@@ -195,7 +216,7 @@ std::vector<LayerKind> parse_layers(const std::string& list) {
       }
       if (!known)
         fail(ErrorKind::InvalidInput,
-             "unknown layer '" + item + "' (known: conv, dwconv, pool, maxpool, avgpool, lrn, bn, fc, all)");
+             "unknown layer '" + item + "' (known: conv, dwconv, pool, maxpool, avgpool, lrn, bn, fc, concat, all)");
     }
   }
   if (kinds.empty()) fail(ErrorKind::InvalidInput, "no layers given");
@@ -215,6 +236,7 @@ std::vector<std::string> swept_params(LayerKind kind) {
   if (kind == LayerKind::DwConv) return {"channels", "size", "kernel", "stride", "batch"};
   if (is_pool(kind)) return {"channels", "size", "kernel", "stride", "batch"};
   if (kind == LayerKind::Fc) return {"f_in", "f_out", "batch"};
+  if (kind == LayerKind::Concat) return {"channels", "size", "branches", "batch"};
   return {"channels", "size", "batch"};
 }
 
@@ -226,6 +248,7 @@ static bool applies(LayerKind kind, const std::string& param) {
   if (param == "groups") return kind == LayerKind::Conv;
   if (param == "stride") return is_window(kind);
   if (param == "f_in" || param == "f_out") return kind == LayerKind::Fc;
+  if (param == "branches") return kind == LayerKind::Concat;
   return false;
 }
 
@@ -242,6 +265,7 @@ void set_param(LayerSpec& spec, const std::string& param, int64_t value) {
   if (param == "kernel") spec.kernel = value;
   if (param == "groups") spec.groups = value;
   if (param == "stride") spec.stride = value;
+  if (param == "branches") spec.branches = value;
 }
 
 int64_t get_param(const LayerSpec& spec, const std::string& param) {
@@ -253,6 +277,7 @@ int64_t get_param(const LayerSpec& spec, const std::string& param) {
   if (param == "size") return spec.size;
   if (param == "groups") return spec.groups;
   if (param == "stride") return stride_of(spec);
+  if (param == "branches") return spec.branches;
   return spec.kernel;
 }
 
@@ -268,6 +293,7 @@ std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec)
   if (is_window(spec.kind)) params.emplace_back("kernel", spec.kernel);
   if (spec.kind == LayerKind::Conv && spec.groups != 1) params.emplace_back("groups", spec.groups);
   if (stride_of(spec) != default_stride(spec.kind)) params.emplace_back("stride", stride_of(spec));
+  if (spec.kind == LayerKind::Concat) params.emplace_back("branches", spec.branches);
   if (spec.streamed_mb > 0) params.emplace_back("streamed_mb", spec.streamed_mb);
   return params;
 }
@@ -283,7 +309,7 @@ Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
   if (spec.kind == LayerKind::Conv) check_groups(spec);
   Graph graph = layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ")");
   zoo::WeightRng rng(seed);
-  graph.outputs = {append_node(graph, layer_node(spec, graph, graph.inputs[0], rng), "output")};
+  graph.outputs = {append_layer(spec, graph, graph.inputs[0], rng, "output")};
   infer_shapes(graph);
   return graph;
 }
@@ -297,7 +323,7 @@ Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
   int x = append_node(
       graph, context_conv("before", spec.in_channels, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
       "layer_input");
-  int y = append_node(graph, layer_node(spec, graph, x, rng), "layer_output");
+  int y = append_layer(spec, graph, x, rng, "layer_output");
   graph.outputs = {append_node(graph, context_conv("after", output_channels(spec), 1, graph, y, rng), "output")};
   infer_shapes(graph);
   return graph;
@@ -311,6 +337,7 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     return quick ? std::vector<int64_t>{1, 4, 16} : std::vector<int64_t>{1, 2, 4, 8, 16};
   }
   if (param == "groups") return quick ? std::vector<int64_t>{1, 4, 64} : std::vector<int64_t>{1, 2, 4, 8, 16, 32, 64};
+  if (param == "branches") return quick ? std::vector<int64_t>{2, 4} : std::vector<int64_t>{2, 3, 4};
   if (param == "stride") {
     if (is_conv(kind) || quick) return {1, 2};
     return {1, 2, 3};
@@ -320,7 +347,7 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     return quick ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{2, 3, 5};
   }
   if (param == "size") {
-    if (is_conv(kind)) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
+    if (is_conv(kind) || kind == LayerKind::Concat) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
     return quick ? std::vector<int64_t>{14, 56, 224} : std::vector<int64_t>{7, 14, 28, 56, 112, 224};
   }
   if (param == "f_in" || param == "f_out")
@@ -366,6 +393,7 @@ ParamRange crossover_range(LayerKind kind, const std::string& param) {
   if (param == "size") return {4, 224};
   if (param == "kernel") return is_conv(kind) ? ParamRange{1, 11} : ParamRange{2, 7};
   if (param == "f_in" || param == "f_out") return {16, 16384};
+  if (param == "branches") return {2, 8};
   return {4, 512};
 }
 

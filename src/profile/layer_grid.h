@@ -19,6 +19,11 @@
 //   bn       BatchNormalization (inference) on (N, C, H, W), the only node, so no
 //            pass can fold it away (the graph is never optimised)
 //   fc       Gemm (N, F_in) x (F_out, F_in)^T + bias -> (N, F_out)
+//   concat   Concat along channels of `branches` (2 by default) convs reading
+//            (N, C, H, W), each C -> C with bias, 1x1 and 3x3 in turn (pad 1), as in
+//            GoogLeNet's and SqueezeNet's blocks: (N, branches * C, H, W). The
+//            Concat is the layer; the branches are its context (on the cpu backend a
+//            branch that runs Winograd writes straight into the Concat's output)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -28,7 +33,7 @@
 
 namespace tandem {
 
-enum class LayerKind { Conv, DwConv, MaxPool, AvgPool, Lrn, BatchNorm, Fc };
+enum class LayerKind { Conv, DwConv, MaxPool, AvgPool, Lrn, BatchNorm, Fc, Concat };
 
 struct LayerSpec {
   LayerKind kind = LayerKind::Conv;
@@ -39,6 +44,7 @@ struct LayerSpec {
   int64_t kernel = 3;         // conv and pooling window; unused otherwise
   int64_t groups = 1;         // conv only (dwconv: always C)
   int64_t stride = 0;         // 0: the layer's default, 1 for convs, 2 for pooling
+  int64_t branches = 2;       // concat only: convs concatenated
   // MB read through the caches before each timed run (profile/cache_stream.h): the
   // rest of a model between two runs of the layer. 0: the layer alone, its weights
   // left in cache by its previous run (the grid); sampled layers draw it.
@@ -63,6 +69,7 @@ LayerSpec default_spec(LayerKind kind);
 //   size      H = W                kernel conv / pooling window
 //   groups    conv groups          stride conv and pooling stride
 //   f_in      fc F_in              f_out  fc F_out
+//   branches  concat's convs
 // The names that apply to a layer kind, in the order a sweep visits them.
 std::vector<std::string> swept_params(LayerKind kind);
 // Sets parameter `param` of `spec` to `value`; throws Error(InvalidInput) when the
@@ -75,15 +82,16 @@ int64_t get_param(const LayerSpec& spec, const std::string& param);
 // conv: batch, c_in, c_out, size, kernel, then groups when not 1; dwconv: batch,
 // channels, size, kernel; pooling: batch, channels, size, kernel; conv, dwconv and
 // pooling then stride when not the default; lrn/bn: batch, channels, size; fc: batch,
-// f_in, f_out; every layer then streamed_mb when not 0. (Defaults are left out so that the labels of layers swept before
+// f_in, f_out; concat: batch, channels, size, branches; every layer then streamed_mb
+// when not 0. (Defaults are left out so that the labels of layers swept before
 // groups and stride existed, which key profile runs, stay the same.)
 std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec);
 // "batch=1,c_in=64,c_out=64,size=28,kernel=3": the layer's parameters in one token.
 std::string params_label(const LayerSpec& spec);
 
-// The one-node graph of `spec`, shapes inferred, weights from `seed`. Its input is
-// "input" and its output "output". Throws Error(InvalidInput) when conv's groups do
-// not divide C_in and C_out.
+// The one-node graph of `spec` (concat: its branches and the Concat), shapes
+// inferred, weights from `seed`. Its input is "input" and its output "output". Throws
+// Error(InvalidInput) when conv's groups do not divide C_in and C_out.
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed = 1);
 
 // The layer as it sits inside a model, for conv, dwconv, pooling and LRN: a conv

@@ -76,6 +76,11 @@ LayerSpec draw_spec(LayerKind kind, Draw& draw) {
       spec.in_channels = spec.out_channels = draw.log_uniform(16, 512, 8);
       spec.size = draw.log_uniform(7, 56);
       break;
+    case LayerKind::Concat:
+      spec.in_channels = draw.log_uniform(16, 256, 8);
+      spec.size = draw.log_uniform(7, 56);
+      spec.branches = draw.one_of({2, 3, 4});
+      break;
     case LayerKind::Fc:
       spec.in_channels = draw.log_uniform(64, 25088);
       spec.out_channels = draw.log_uniform(10, 4096);
@@ -109,6 +114,10 @@ double layer_flops(const LayerSpec& spec) {
     case LayerKind::Lrn: return n * c * plane * 2 * 5;  // size-5 window of squares, then the scale
     case LayerKind::BatchNorm: return n * c * plane * 2;
     case LayerKind::Fc: return n * static_cast<double>(spec.out_channels) * (2 * c + 1);
+    case LayerKind::Concat: {  // its branches, 1x1 and 3x3 in turn, C -> C with bias
+      const double three_by_three = static_cast<double>(spec.branches / 2), one_by_one = spec.branches - three_by_three;
+      return n * c * plane * ((2 * c + 1) * one_by_one + (2 * c * 9 + 1) * three_by_three);
+    }
   }
   return 0;
 }

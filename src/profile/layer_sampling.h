@@ -16,6 +16,8 @@
 //   lrn, bn  C in [16, 512] as pooling; size in [7, 56]; batch as conv
 //   fc       F_in log-uniform in [64, 25088], F_out in [10, 4096]; batch 1, 2, 4, 8
 //            or 16
+//   concat   C log-uniform in [16, 256], multiples of 8; size in [7, 56]; 2, 3 or 4
+//            branches; batch as conv (its FLOPs are its branches')
 //   every    streamed_mb log-uniform in [1, 512] (rounded): the bytes of the rest of a
 //            model read through the caches between two runs of the layer, from a small
 //            model's to a large one's (LeNet-5 under 1 MB, MobileNetV2 23 MB, VGG-16 615
@@ -35,7 +37,8 @@ constexpr double kMaxSampledWeights = 1.1e8;  // fc F_in x F_out: VGG-16's first
 constexpr int64_t kMaxStreamedMb = 512;
 
 // FLOPs of `spec`'s layer node (a multiply-add counts 2, a bias add 1), from its
-// parameters, as node_cost counts them on the built graph.
+// parameters, as node_cost counts them on the built graph; for concat, of its branches
+// (the Concat computes none).
 double layer_flops(const LayerSpec& spec);
 
 // `count` distinct random layers of each kind in `layers`, drawn with `seed`. Throws

@@ -11,6 +11,7 @@
 #include "backends/registry.h"
 #include "op_test_util.h"
 #include "ops/op.h"
+#include "predict/features.h"
 #include "profile/crossover_study.h"
 #include "profile/layer_sampling.h"
 #include "profile/layer_sweep.h"
@@ -44,7 +45,7 @@ void expect_cpu_matches_reference(const Graph& graph, int threads) {
 
 Shape output_shape(const LayerSpec& spec) {
   Graph g = build_layer_graph(spec);
-  EXPECT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes.size(), spec.kind == LayerKind::Concat ? 1u + spec.branches : 1u);
   return g.value(g.outputs.at(0)).shape;
 }
 
@@ -75,7 +76,7 @@ TEST(LayerGrid, CpuMatchesTheReferenceOnEveryLayer) {
 
 TEST(LayerGrid, ParametersAndLayerNames) {
   EXPECT_EQ(parse_layers("pool,conv"), (std::vector<LayerKind>{LayerKind::MaxPool, LayerKind::AvgPool, LayerKind::Conv}));
-  EXPECT_EQ(parse_layers("all").size(), 7u);
+  EXPECT_EQ(parse_layers("all").size(), 8u);
   EXPECT_THROW(parse_layers("conv,softmax"), Error);
   LayerSpec conv = default_spec(LayerKind::Conv);
   set_param(conv, "channels", 32);
@@ -128,6 +129,31 @@ TEST(LayerGrid, GroupedDepthwiseAndStrideOnePoolingLayers) {
     if (s.kind == LayerKind::Conv) s.groups = 4;
     expect_cpu_matches_reference(build_layer_graph(s, 7), 1);
   }
+}
+
+// GoogLeNet's and SqueezeNet's blocks: branches of 1x1 and 3x3 convs into one Concat,
+// which is the layer a sweep times; a 3x3 branch on the own Winograd kernel writes
+// straight into the Concat's output.
+TEST(LayerGrid, ConcatLayersJoinBranchesOfOneAndThreeByThreeConvs) {
+  LayerSpec concat = default_spec(LayerKind::Concat);
+  set_param(concat, "channels", 16);
+  set_param(concat, "branches", 3);
+  EXPECT_EQ(params_label(concat), "batch=1,channels=16,size=28,branches=3");
+  EXPECT_EQ(output_shape(concat), (Shape{1, 48, 28, 28}));
+  EXPECT_THROW(set_param(concat, "kernel", 3), Error);
+  Graph g = build_layer_in_context(concat, 3);
+  std::vector<std::string> names;
+  for (const Node& n : g.nodes) names.push_back(n.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"before", "branch0", "branch1", "branch2", "concat", "after"}));
+  EXPECT_EQ(g.nodes[2].attrs.get_ints("kernel_shape", {}), (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(g.nodes[3].attrs.get_ints("kernel_shape", {}), (std::vector<int64_t>{1, 1}));
+  EXPECT_EQ(g.nodes[4].inputs.size(), 3u);
+  EXPECT_EQ(g.value(g.outputs[0]).shape, (Shape{1, 48, 28, 28}));
+  const NodeFeatures f = graph_features(g)[4];
+  EXPECT_EQ(f.op, "Concat");
+  EXPECT_DOUBLE_EQ(f.in_place_input_bytes, 16 * 28 * 28 * 4.0) << "the 3x3 branch runs Winograd";
+  EXPECT_NEAR(layer_flops(concat), 2 * node_cost(g.nodes[1], g).flops + node_cost(g.nodes[2], g).flops, 1);
+  expect_cpu_matches_reference(g, 2);
 }
 
 TEST(LayerGrid, SweepsVisitGroupsDepthwiseAndPoolingStrides) {

@@ -16,7 +16,7 @@ namespace tandem::cli {
 namespace {
 
 struct SweepArgs {
-  std::string layers = "conv,dwconv,pool,lrn,bn,fc";
+  std::string layers = "all";
   std::vector<std::string> devices;
   std::vector<int> threads;
   bool quick = false;
@@ -75,7 +75,7 @@ void sweep(const SweepArgs& args) {
 void add_sweep_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("sweep", "Time conv, pooling, LRN, BN, FC and Concat layers over parameter grids per device");
   static SweepArgs args;
-  cmd->add_option("--layers", args.layers, "conv, dwconv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, concat, all (default: all but concat)");
+  cmd->add_option("--layers", args.layers, "conv, dwconv, pool (maxpool and avgpool), maxpool, avgpool, lrn, bn, fc, concat, all (default: all)");
   cmd->add_option("--devices", args.devices, "Devices, e.g. cpu,cuda or cpu:0,cpu:1 (default: cpu, and cuda if usable)")
       ->delimiter(',');
   cmd->add_option("--threads", args.threads, "CPU threads per device, or one count for all (0: all cores)")

@@ -1,6 +1,7 @@
 // One-layer graphs, their parameters, and the default sweep grids and search ranges.
 #include "profile/layer_grid.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -143,12 +144,6 @@ Node context_conv(const std::string& name, int64_t channels, int64_t kernel, Gra
   return node;
 }
 
-// C of the layer's output: C_out for conv, branches x C for concat, C for the layers
-// that keep the channels.
-int64_t output_channels(const LayerSpec& spec) {
-  if (spec.kind == LayerKind::Concat) return spec.branches * spec.in_channels;
-  return spec.kind == LayerKind::Conv || spec.kind == LayerKind::Fc ? spec.out_channels : spec.in_channels;
-}
 
 // The layer reading `x` appended to `graph`, writing `output`: its node, and for concat
 // first its branches (1x1 and 3x3 convs in turn, C -> C), whose outputs it reads.
@@ -157,7 +152,12 @@ int append_layer(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng
   if (spec.kind == LayerKind::Concat) {
     node.inputs.clear();
     for (int64_t b = 0; b < spec.branches; ++b) {
-      Node branch = context_conv("branch" + std::to_string(b), spec.in_channels, b % 2 ? 3 : 1, graph, x, rng);
+      LayerSpec conv = default_spec(LayerKind::Conv);
+      conv.in_channels = spec.in_channels;
+      conv.out_channels = concat_branch_channels(spec, b);
+      conv.kernel = b % 2 ? 3 : 1;
+      Node branch = layer_node(conv, graph, x, rng);
+      branch.name = "branch" + std::to_string(b);
       node.inputs.push_back(append_node(graph, std::move(branch), "branch" + std::to_string(b) + "_output"));
     }
   }
@@ -174,6 +174,21 @@ int64_t producer_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerK
 bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
 
 }  // namespace
+
+int64_t concat_branch_channels(const LayerSpec& spec, int64_t branch) {
+  const int64_t c = spec.in_channels;
+  const int64_t widths[] = {c, 2 * c, c / 2, c / 2};
+  return std::max(kConcatBranchStep, widths[branch % 4] / kConcatBranchStep * kConcatBranchStep);
+}
+
+int64_t layer_output_channels(const LayerSpec& spec) {
+  if (spec.kind == LayerKind::Concat) {
+    int64_t sum = 0;
+    for (int64_t b = 0; b < spec.branches; ++b) sum += concat_branch_channels(spec, b);
+    return sum;
+  }
+  return spec.kind == LayerKind::Conv || spec.kind == LayerKind::Fc ? spec.out_channels : spec.in_channels;
+}
 
 int64_t stride_of(const LayerSpec& spec) {
   if (!is_window(spec.kind)) return 1;
@@ -324,7 +339,7 @@ Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
       graph, context_conv("before", spec.in_channels, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
       "layer_input");
   int y = append_layer(spec, graph, x, rng, "layer_output");
-  graph.outputs = {append_node(graph, context_conv("after", output_channels(spec), 1, graph, y, rng), "output")};
+  graph.outputs = {append_node(graph, context_conv("after", layer_output_channels(spec), 1, graph, y, rng), "output")};
   infer_shapes(graph);
   return graph;
 }

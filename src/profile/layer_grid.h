@@ -20,10 +20,11 @@
 //            pass can fold it away (the graph is never optimised)
 //   fc       Gemm (N, F_in) x (F_out, F_in)^T + bias -> (N, F_out)
 //   concat   Concat along channels of `branches` (2 by default) convs reading
-//            (N, C, H, W), each C -> C with bias, 1x1 and 3x3 in turn (pad 1), as in
-//            GoogLeNet's and SqueezeNet's blocks: (N, branches * C, H, W). The
-//            Concat is the layer; the branches are its context (on the cpu backend a
-//            branch that runs Winograd writes straight into the Concat's output)
+//            (N, C, H, W), with bias, 1x1 and 3x3 in turn (pad 1), of unequal widths
+//            as in GoogLeNet's inception blocks (concat_branch_channels); SqueezeNet's
+//            fire blocks join a 1x1 and a 3x3 conv too. The Concat is the layer; the
+//            branches are its context (on the cpu backend a branch that runs Winograd
+//            writes straight into the Concat's output)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -53,6 +54,14 @@ struct LayerSpec {
 
 // The spec's stride with the default filled in; 1 for layers without a window.
 int64_t stride_of(const LayerSpec& spec);
+
+// Output channels of concat's branch `branch`: C, 2C, C/2, C/2, then again, rounded down
+// to a multiple of 8 (at least 8).
+constexpr int64_t kConcatBranchStep = 8;
+int64_t concat_branch_channels(const LayerSpec& spec, int64_t branch);
+// C of the layer's output: C_out for conv and fc, the branches' sum for concat, C for
+// the layers that keep the channels.
+int64_t layer_output_channels(const LayerSpec& spec);
 
 // "conv", "dwconv", "maxpool", "avgpool", "lrn", "bn", "fc".
 std::string layer_name(LayerKind kind);

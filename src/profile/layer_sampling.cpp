@@ -114,9 +114,11 @@ double layer_flops(const LayerSpec& spec) {
     case LayerKind::Lrn: return n * c * plane * 2 * 5;  // size-5 window of squares, then the scale
     case LayerKind::BatchNorm: return n * c * plane * 2;
     case LayerKind::Fc: return n * static_cast<double>(spec.out_channels) * (2 * c + 1);
-    case LayerKind::Concat: {  // its branches, 1x1 and 3x3 in turn, C -> C with bias
-      const double three_by_three = static_cast<double>(spec.branches / 2), one_by_one = spec.branches - three_by_three;
-      return n * c * plane * ((2 * c + 1) * one_by_one + (2 * c * 9 + 1) * three_by_three);
+    case LayerKind::Concat: {  // its branches, 1x1 and 3x3 in turn, with bias
+      double flops = 0;
+      for (int64_t b = 0; b < spec.branches; ++b)
+        flops += n * plane * static_cast<double>(concat_branch_channels(spec, b)) * (2 * c * (b % 2 ? 9 : 1) + 1);
+      return flops;
     }
   }
   return 0;

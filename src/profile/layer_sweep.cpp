@@ -141,9 +141,7 @@ void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path)
     bool fc = s.kind == LayerKind::Fc;
     bool pool = s.kind == LayerKind::MaxPool || s.kind == LayerKind::AvgPool;
     bool window = s.kind == LayerKind::Conv || s.kind == LayerKind::DwConv || pool;
-    int64_t c_out = s.kind == LayerKind::Concat            ? s.branches * s.in_channels
-                    : s.kind == LayerKind::Conv || fc ? s.out_channels
-                                                      : s.in_channels;
+    int64_t c_out = layer_output_channels(s);
     std::string groups = s.kind == LayerKind::Conv     ? std::to_string(s.groups)
                          : s.kind == LayerKind::DwConv ? std::to_string(s.in_channels)
                                                        : "";

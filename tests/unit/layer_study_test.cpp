@@ -139,7 +139,7 @@ TEST(LayerGrid, ConcatLayersJoinBranchesOfOneAndThreeByThreeConvs) {
   set_param(concat, "channels", 16);
   set_param(concat, "branches", 3);
   EXPECT_EQ(params_label(concat), "batch=1,channels=16,size=28,branches=3");
-  EXPECT_EQ(output_shape(concat), (Shape{1, 48, 28, 28}));
+  EXPECT_EQ(output_shape(concat), (Shape{1, 56, 28, 28}));  // 16 + 32 + 8
   EXPECT_THROW(set_param(concat, "kernel", 3), Error);
   Graph g = build_layer_in_context(concat, 3);
   std::vector<std::string> names;
@@ -148,11 +148,14 @@ TEST(LayerGrid, ConcatLayersJoinBranchesOfOneAndThreeByThreeConvs) {
   EXPECT_EQ(g.nodes[2].attrs.get_ints("kernel_shape", {}), (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(g.nodes[3].attrs.get_ints("kernel_shape", {}), (std::vector<int64_t>{1, 1}));
   EXPECT_EQ(g.nodes[4].inputs.size(), 3u);
-  EXPECT_EQ(g.value(g.outputs[0]).shape, (Shape{1, 48, 28, 28}));
+  EXPECT_EQ(g.value(g.outputs[0]).shape, (Shape{1, 56, 28, 28}));
+  EXPECT_EQ(g.value(g.nodes[2].outputs[0]).shape, (Shape{1, 32, 28, 28}));
+  EXPECT_EQ(layer_output_channels(concat), 56);
   const NodeFeatures f = graph_features(g)[4];
   EXPECT_EQ(f.op, "Concat");
-  EXPECT_DOUBLE_EQ(f.in_place_input_bytes, 16 * 28 * 28 * 4.0) << "the 3x3 branch runs Winograd";
-  EXPECT_NEAR(layer_flops(concat), 2 * node_cost(g.nodes[1], g).flops + node_cost(g.nodes[2], g).flops, 1);
+  EXPECT_DOUBLE_EQ(f.in_place_input_bytes, 32 * 28 * 28 * 4.0) << "the 3x3 branch runs Winograd";
+  EXPECT_NEAR(layer_flops(concat),
+              node_cost(g.nodes[1], g).flops + node_cost(g.nodes[2], g).flops + node_cost(g.nodes[3], g).flops, 1);
   expect_cpu_matches_reference(g, 2);
 }
 

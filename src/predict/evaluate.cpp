@@ -73,6 +73,15 @@ std::map<Key, Accuracy> accuracy_by(const Evaluation& e, const std::string& meth
 
 double load_level(double load) { return std::round(load * 100) / 100; }
 
+// Measured and predicted values per device.
+using DevicePairs = std::map<std::string, std::pair<std::vector<double>, std::vector<double>>>;
+
+std::map<std::string, Accuracy> accuracy_per_device(const DevicePairs& pairs) {
+  std::map<std::string, Accuracy> result;
+  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
+  return result;
+}
+
 double median_of(std::vector<double> values) {
   std::sort(values.begin(), values.end());
   size_t n = values.size();
@@ -85,23 +94,21 @@ std::string device_of(const std::string& key) { return key.substr(0, key.find('|
 std::map<std::string, Accuracy> repeatability_of(const std::vector<LatencySample>& samples) {
   std::map<std::pair<std::string, double>, std::vector<double>> groups;
   for (const LatencySample& s : samples) groups[{signature_key(s), load_level(s.injected_load)}].push_back(s.us);
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
+  DevicePairs pairs;
   for (const auto& [key, times] : groups) {
     if (times.size() < 2) continue;
     auto& [measured, predicted] = pairs[device_of(key.first)];
     double median = median_of(times);
     for (double t : times) measured.push_back(t), predicted.push_back(median);
   }
-  std::map<std::string, Accuracy> result;
-  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
-  return result;
+  return accuracy_per_device(pairs);
 }
 
 std::map<std::string, Accuracy> cross_model_repeatability_of(const std::vector<LatencySample>& samples) {
   std::map<std::pair<std::string, double>, std::map<std::string, std::vector<double>>> groups;
   for (const LatencySample& s : samples)
     groups[{signature_key(s), load_level(s.injected_load)}][s.source].push_back(s.us);
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
+  DevicePairs pairs;
   for (const auto& [key, by_source] : groups) {
     if (by_source.size() < 2) continue;
     auto& [measured, predicted] = pairs[device_of(key.first)];
@@ -113,9 +120,7 @@ std::map<std::string, Accuracy> cross_model_repeatability_of(const std::vector<L
       predicted.push_back(median_of(others));
     }
   }
-  std::map<std::string, Accuracy> result;
-  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
-  return result;
+  return accuracy_per_device(pairs);
 }
 
 }  // namespace
@@ -159,15 +164,13 @@ std::map<std::string, Accuracy> whole_model_accuracy(const Evaluation& e) {
     measured += p.measured_us;
     predicted += p.predicted_us;
   }
-  std::map<std::string, std::pair<std::vector<double>, std::vector<double>>> pairs;
+  DevicePairs pairs;
   for (const auto& [key, sums] : runs) {
     auto& [measured, predicted] = pairs[std::get<0>(key)];
     measured.push_back(sums.first);
     predicted.push_back(sums.second);
   }
-  std::map<std::string, Accuracy> result;
-  for (const auto& [device, values] : pairs) result[device] = accuracy_of(values.first, values.second);
-  return result;
+  return accuracy_per_device(pairs);
 }
 
 nlohmann::json evaluation_json(const Evaluation& e, const Predictor* chosen) {

@@ -12,6 +12,12 @@ namespace tandem {
 
 static double log_at_least_1(double x) { return std::log(std::max(1.0, x)); }
 
+// The largest power of two up to 16 dividing `channels`, over 16: how well the channels
+// fill 16-lane vectors.
+static double channel_alignment(double channels) {
+  return static_cast<double>(std::gcd(static_cast<int64_t>(channels), int64_t{16})) / 16.0;
+}
+
 std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
   double threads = std::max(1.0, f.threads);
   double bytes = f.input_bytes + f.output_bytes + f.weight_bytes;
@@ -42,8 +48,8 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
           std::log1p(host.effective_flops / busy_threads),
           std::log1p(f.in_channels / std::max(1.0, f.groups)),
           f.residual_add,
-          std::gcd(static_cast<int64_t>(f.in_channels), int64_t{16}) / 16.0,
-          std::gcd(static_cast<int64_t>(f.out_channels), int64_t{16}) / 16.0,
+          channel_alignment(f.in_channels),
+          channel_alignment(f.out_channels),
           std::log1p(f.graph_bytes),
           std::log1p(std::max(0.0, f.input_bytes - f.in_place_input_bytes))};
   for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.producer == kind ? 1.0 : 0.0);

@@ -7,26 +7,22 @@
 // the bytes it reads add to the nodes' graph_bytes feature.
 #pragma once
 #include <cstddef>
-#include <cstdint>
-#include <memory>
+
+#include "tandem/tensor.h"
 
 namespace tandem {
 
 class CacheStream {
  public:
-  // A buffer of `bytes` (rounded up to whole cache lines), written once. Throws
-  // Error(Io) when the memory cannot be had.
+  // A zeroed host buffer of `bytes` (rounded up to whole cache lines). Throws
+  // Error(Device) when the memory cannot be had.
   explicit CacheStream(size_t bytes);
-  size_t bytes() const { return bytes_; }
+  size_t bytes() const { return buffer_.nbytes(); }
   // Reads one word of every cache line of the first `bytes` (at most bytes()).
   void pass(size_t bytes) const;
 
  private:
-  struct Free {
-    void operator()(uint64_t* p) const;
-  };
-  std::unique_ptr<uint64_t, Free> data_;
-  size_t bytes_ = 0;
+  Tensor buffer_;  // i64 words
 };
 
 }  // namespace tandem

@@ -132,33 +132,30 @@ int append_node(Graph& graph, Node node, const std::string& output) {
   return y;
 }
 
-// A k x k conv (C -> C, stride 1, with bias) named `name` reading `x`, for a layer's
-// context.
-Node context_conv(const std::string& name, int64_t channels, int64_t kernel, Graph& graph, int x,
-                  zoo::WeightRng& rng) {
+// A k x k conv (C_in -> C_out, stride 1, with bias) named `name` reading `x`, for a
+// layer's context or a concat's branch.
+Node context_conv(const std::string& name, int64_t in_channels, int64_t out_channels, int64_t kernel, Graph& graph,
+                  int x, zoo::WeightRng& rng) {
   LayerSpec spec = default_spec(LayerKind::Conv);
-  spec.in_channels = spec.out_channels = channels;
+  spec.in_channels = in_channels;
+  spec.out_channels = out_channels;
   spec.kernel = kernel;
   Node node = layer_node(spec, graph, x, rng);
   node.name = name;
   return node;
 }
 
-
 // The layer reading `x` appended to `graph`, writing `output`: its node, and for concat
-// first its branches (1x1 and 3x3 convs in turn, C -> C), whose outputs it reads.
+// first its branches (1x1 and 3x3 convs in turn, concat_branch_channels wide), whose
+// outputs it reads.
 int append_layer(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng, const std::string& output) {
   Node node = layer_node(spec, graph, x, rng);
   if (spec.kind == LayerKind::Concat) {
     node.inputs.clear();
     for (int64_t b = 0; b < spec.branches; ++b) {
-      LayerSpec conv = default_spec(LayerKind::Conv);
-      conv.in_channels = spec.in_channels;
-      conv.out_channels = concat_branch_channels(spec, b);
-      conv.kernel = b % 2 ? 3 : 1;
-      Node branch = layer_node(conv, graph, x, rng);
-      branch.name = "branch" + std::to_string(b);
-      node.inputs.push_back(append_node(graph, std::move(branch), "branch" + std::to_string(b) + "_output"));
+      const std::string name = "branch" + std::to_string(b);
+      Node branch = context_conv(name, spec.in_channels, concat_branch_channels(spec, b), b % 2 ? 3 : 1, graph, x, rng);
+      node.inputs.push_back(append_node(graph, std::move(branch), name + "_output"));
     }
   }
   return append_node(graph, std::move(node), output);
@@ -335,11 +332,11 @@ Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
   Graph graph =
       layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ") in context");
   zoo::WeightRng rng(seed);
-  int x = append_node(
-      graph, context_conv("before", spec.in_channels, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
-      "layer_input");
+  const int64_t c = spec.in_channels, c_out = layer_output_channels(spec);
+  int x = append_node(graph, context_conv("before", c, c, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
+                      "layer_input");
   int y = append_layer(spec, graph, x, rng, "layer_output");
-  graph.outputs = {append_node(graph, context_conv("after", layer_output_channels(spec), 1, graph, y, rng), "output")};
+  graph.outputs = {append_node(graph, context_conv("after", c_out, c_out, 1, graph, y, rng), "output")};
   infer_shapes(graph);
   return graph;
 }

@@ -63,7 +63,7 @@ int64_t concat_branch_channels(const LayerSpec& spec, int64_t branch);
 // the layers that keep the channels.
 int64_t layer_output_channels(const LayerSpec& spec);
 
-// "conv", "dwconv", "maxpool", "avgpool", "lrn", "bn", "fc".
+// "conv", "dwconv", "maxpool", "avgpool", "lrn", "bn", "fc", "concat".
 std::string layer_name(LayerKind kind);
 // Parses a comma-separated list of layer names; "pool" means maxpool and avgpool,
 // "all" every layer. Throws Error(InvalidInput) naming an unknown layer.

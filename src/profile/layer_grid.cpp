@@ -113,13 +113,13 @@ Node layer_node(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng)
 }
 
 // An empty graph for `spec` named `name`, with its input "input": (N, F_in) for fc,
-// else (N, C_in, H, W).
-Graph layer_graph_start(const LayerSpec& spec, std::string name) {
+// else (N, channels, H, W).
+Graph layer_graph_start(const LayerSpec& spec, int64_t channels, std::string name) {
   Graph graph;
   graph.name = std::move(name);
   graph.opset = 17;
-  Shape input_shape = spec.kind == LayerKind::Fc ? Shape{spec.batch, spec.in_channels}
-                                                 : Shape{spec.batch, spec.in_channels, spec.size, spec.size};
+  Shape input_shape = spec.kind == LayerKind::Fc ? Shape{spec.batch, channels}
+                                                 : Shape{spec.batch, channels, spec.size, spec.size};
   graph.inputs = {graph.add_value("input", DType::f32, std::move(input_shape))};
   return graph;
 }
@@ -163,14 +163,16 @@ int append_layer(const LayerSpec& spec, Graph& graph, int x, zoo::WeightRng& rng
 
 int64_t default_stride(LayerKind kind) { return is_pool(kind) ? 2 : 1; }
 
-// The kernel of the conv that writes a layer's input in its context: 3x3 before
-// pooling and LRN, 1x1 before convs.
-int64_t producer_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerKind::Lrn ? 3 : 1; }
+}  // namespace
+
+int64_t context_conv_kernel(LayerKind kind) { return is_pool(kind) || kind == LayerKind::Lrn ? 3 : 1; }
 
 // BN (a conv before it would absorb it) and FC are profiled alone.
-bool has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
+bool layer_has_context(LayerKind kind) { return kind != LayerKind::BatchNorm && kind != LayerKind::Fc; }
 
-}  // namespace
+int64_t context_channels_of(const LayerSpec& spec) {
+  return spec.context_channels > 0 ? spec.context_channels : spec.in_channels;
+}
 
 int64_t concat_branch_channels(const LayerSpec& spec, int64_t branch) {
   const int64_t c = spec.in_channels;
@@ -307,6 +309,7 @@ std::vector<std::pair<std::string, int64_t>> layer_params(const LayerSpec& spec)
   if (stride_of(spec) != default_stride(spec.kind)) params.emplace_back("stride", stride_of(spec));
   if (spec.kind == LayerKind::Concat) params.emplace_back("branches", spec.branches);
   if (spec.streamed_mb > 0) params.emplace_back("streamed_mb", spec.streamed_mb);
+  if (spec.context_channels > 0) params.emplace_back("context_c", spec.context_channels);
   return params;
 }
 
@@ -319,7 +322,7 @@ std::string params_label(const LayerSpec& spec) {
 
 Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
   if (spec.kind == LayerKind::Conv) check_groups(spec);
-  Graph graph = layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ")");
+  Graph graph = layer_graph_start(spec, spec.in_channels, layer_name(spec.kind) + "(" + params_label(spec) + ")");
   zoo::WeightRng rng(seed);
   graph.outputs = {append_layer(spec, graph, graph.inputs[0], rng, "output")};
   infer_shapes(graph);
@@ -327,13 +330,14 @@ Graph build_layer_graph(const LayerSpec& spec, uint64_t seed) {
 }
 
 Graph build_layer_in_context(const LayerSpec& spec, uint64_t seed) {
-  if (!has_context(spec.kind)) return build_layer_graph(spec, seed);
+  if (!layer_has_context(spec.kind)) return build_layer_graph(spec, seed);
   if (spec.kind == LayerKind::Conv) check_groups(spec);
+  const int64_t c = spec.in_channels, c_out = layer_output_channels(spec), c_before = context_channels_of(spec);
   Graph graph =
-      layer_graph_start(spec, layer_name(spec.kind) + "(" + params_label(spec) + ") in context");
+      layer_graph_start(spec, c_before, layer_name(spec.kind) + "(" + params_label(spec) + ") in context");
   zoo::WeightRng rng(seed);
-  const int64_t c = spec.in_channels, c_out = layer_output_channels(spec);
-  int x = append_node(graph, context_conv("before", c, c, producer_kernel(spec.kind), graph, graph.inputs[0], rng),
+  int x = append_node(graph,
+                      context_conv("before", c_before, c, context_conv_kernel(spec.kind), graph, graph.inputs[0], rng),
                       "layer_input");
   int y = append_layer(spec, graph, x, rng, "layer_output");
   graph.outputs = {append_node(graph, context_conv("after", c_out, c_out, 1, graph, y, rng), "output")};

@@ -50,7 +50,20 @@ struct LayerSpec {
   // rest of a model between two runs of the layer. 0: the layer alone, its weights
   // left in cache by its previous run (the grid); sampled layers draw it.
   int64_t streamed_mb = 0;
+  // Channels of the graph input that the context conv before the layer reads
+  // (build_layer_in_context): how much else that conv reads while it writes the
+  // layer's input, so how much of the input is still cached (an expand conv reads 1/6
+  // of what it writes, a reduce conv 4x). 0: C_in, the grid; sampled layers draw it.
+  int64_t context_channels = 0;
 };
+
+// The channels the context conv before the layer reads: context_channels, else C_in.
+int64_t context_channels_of(const LayerSpec& spec);
+// Whether build_layer_in_context puts convs around the layer (all but BN and FC).
+bool layer_has_context(LayerKind kind);
+// The kernel of the context conv that writes the layer's input: 3x3 before pooling
+// and LRN, 1x1 before convs.
+int64_t context_conv_kernel(LayerKind kind);
 
 // The spec's stride with the default filled in; 1 for layers without a window.
 int64_t stride_of(const LayerSpec& spec);

@@ -47,6 +47,18 @@ int64_t out_size(const LayerSpec& spec) {
   return (spec.size + 2 * pad - spec.kernel) / stride_of(spec) + 1;
 }
 
+// The context conv's input channels: log-uniform in [C/8, 4C], multiples of 8 (at
+// least 8), but no more than keep the context conv within kMaxSampledFlops (or at C
+// where even that exceeds it).
+int64_t draw_context_channels(const LayerSpec& spec, Draw& draw) {
+  const int64_t c = spec.in_channels;
+  const int64_t drawn = draw.log_uniform(std::max<int64_t>(8, c / 64 * 8), std::max<int64_t>(8, 4 * c), 8);
+  const double flops_per_channel = 2.0 * static_cast<double>(spec.batch * c * spec.size * spec.size) *
+                                   static_cast<double>(context_conv_kernel(spec.kind) * context_conv_kernel(spec.kind));
+  const auto affordable = static_cast<int64_t>(kMaxSampledFlops / flops_per_channel) / 8 * 8;
+  return std::min(drawn, std::max(c, affordable));
+}
+
 LayerSpec draw_spec(LayerKind kind, Draw& draw) {
   LayerSpec spec = default_spec(kind);
   spec.batch = draw.one_of(kBatches);
@@ -88,6 +100,7 @@ LayerSpec draw_spec(LayerKind kind, Draw& draw) {
       break;
   }
   spec.streamed_mb = draw.log_uniform(1, kMaxStreamedMb);
+  if (layer_has_context(kind)) spec.context_channels = draw_context_channels(spec, draw);
   return spec;
 }
 

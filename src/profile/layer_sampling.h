@@ -22,6 +22,12 @@
 //            model read through the caches between two runs of the layer, from a small
 //            model's to a large one's (LeNet-5 under 1 MB, MobileNetV2 23 MB, VGG-16 615
 //            MB at batch 1), so that the predictors learn when weights stay cached
+//   context  (all but bn and fc) context_c, the channels the conv before the layer
+//            reads, log-uniform in [C/8, 4C], multiples of 8: from an expand conv's
+//            (MobileNetV2 reads 1/6 of what it writes) to a reduce conv's (ResNet-50
+//            4x), so that the predictors learn how much of a layer's input is still
+//            cached (input_reuse_bytes); capped where the context conv would exceed
+//            kMaxSampledFlops
 // A draw whose layer would exceed kMaxSampledFlops (or, for fc, kMaxSampledWeights)
 // is drawn again, so that a sampled sweep's time stays in proportion to its count.
 #pragma once

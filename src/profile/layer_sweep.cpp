@@ -134,8 +134,8 @@ std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector
 void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path) {
   std::ofstream out(path);
   if (!out) fail(ErrorKind::Io, "cannot write sweep table '" + path + "'");
-  out << "layer,batch,c_in,c_out,size,kernel,groups,stride,streamed_mb,device,threads,flops,median_us,p10_us,p90_us,"
-         "repeats\n";
+  out << "layer,batch,c_in,c_out,size,kernel,groups,stride,streamed_mb,context_c,device,threads,flops,median_us,p10_us,"
+         "p90_us,repeats\n";
   for (const SweepRow& r : rows) {
     const LayerSpec& s = r.spec;
     bool fc = s.kind == LayerKind::Fc;
@@ -145,10 +145,11 @@ void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path)
     std::string groups = s.kind == LayerKind::Conv     ? std::to_string(s.groups)
                          : s.kind == LayerKind::DwConv ? std::to_string(s.in_channels)
                                                        : "";
-    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
+    std::string context_c = layer_has_context(s.kind) ? std::to_string(context_channels_of(s)) : "";
+    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
                        s.in_channels, c_out, fc ? "" : std::to_string(s.size), window ? std::to_string(s.kernel) : "",
-                       groups, window ? std::to_string(stride_of(s)) : "", s.streamed_mb, r.device, r.threads, r.flops, r.timing.us.median,
-                       r.timing.us.p10, r.timing.us.p90, r.timing.repeats);
+                       groups, window ? std::to_string(stride_of(s)) : "", s.streamed_mb, context_c, r.device, r.threads,
+                       r.flops, r.timing.us.median, r.timing.us.p10, r.timing.us.p90, r.timing.repeats);
   }
   if (!out) fail(ErrorKind::Io, "failed writing sweep table '" + path + "'");
 }

@@ -56,9 +56,10 @@ std::vector<LayerSpec> sweep_specs(const std::vector<LayerKind>& layers, bool qu
 std::vector<SweepRow> run_sweep(const std::vector<LayerSpec>& specs, std::vector<StudyDevice>& devices,
                                 const TimerOptions& timer, const std::function<void(const SweepRow&)>& progress = {});
 
-// CSV: layer,batch,c_in,c_out,size,kernel,groups,stride,streamed_mb,device,threads,flops,
-// median_us,p10_us,p90_us,repeats (pooling, LRN, BN: c_in = c_out = C; fc: c_in = F_in,
-// c_out = F_out; an empty cell where a parameter does not apply). Throws Error(Io) when it cannot write.
+// CSV: layer,batch,c_in,c_out,size,kernel,groups,stride,streamed_mb,context_c,device,
+// threads,flops,median_us,p10_us,p90_us,repeats (pooling, LRN, BN: c_in = c_out = C; fc:
+// c_in = F_in, c_out = F_out; context_c: the channels the context conv reads; an empty
+// cell where a parameter does not apply). Throws Error(Io) when it cannot write.
 void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path);
 
 // Fails before a long sweep when the table cannot be written or the profile exists

@@ -235,6 +235,8 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     sample.features.channels_last = device_.info().channels_last ? 1 : 0;
     sample.features.load = injected_share;
     sample.features.graph_bytes += static_cast<double>(streamed_bytes_);
+    if (sample.features.producer == static_cast<double>(Neighbour::None))
+      sample.features.input_reuse_bytes += static_cast<double>(streamed_bytes_);
     run.nodes.push_back(std::move(sample));
   }
   return run;

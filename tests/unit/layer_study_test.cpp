@@ -12,6 +12,7 @@
 #include "op_test_util.h"
 #include "ops/op.h"
 #include "predict/features.h"
+#include "predict/log_features.h"
 #include "profile/crossover_study.h"
 #include "profile/layer_sampling.h"
 #include "profile/layer_sweep.h"
@@ -223,13 +224,29 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
   std::vector<LayerSpec> specs = sampled_specs(kinds, 40, 3);
   ASSERT_EQ(specs.size(), 40u * kinds.size());
   std::set<std::string> labels, kernels;
-  std::set<int64_t> streamed;
+  std::set<int64_t> streamed, context;
+  int narrower = 0, wider = 0;
   for (const LayerSpec& s : specs) {
     std::string label = layer_name(s.kind) + "/" + params_label(s);
     EXPECT_TRUE(labels.insert(label).second) << label;
     EXPECT_GE(s.streamed_mb, 1) << label;
     EXPECT_LE(s.streamed_mb, kMaxStreamedMb) << label;
     streamed.insert(s.streamed_mb);
+    if (layer_has_context(s.kind)) {
+      context.insert(s.context_channels);
+      EXPECT_GE(s.context_channels, std::max<int64_t>(8, s.in_channels / 64 * 8)) << label;
+      EXPECT_LE(s.context_channels, std::max<int64_t>(8, 4 * s.in_channels)) << label;
+      EXPECT_TRUE(s.context_channels % 8 == 0 || s.context_channels == s.in_channels) << label;
+      const double k2 = double(context_conv_kernel(s.kind) * context_conv_kernel(s.kind));
+      const double context_flops = 2.0 * double(s.batch * s.size * s.size) * double(s.in_channels) * k2;
+      if (s.context_channels > s.in_channels)
+        EXPECT_LE(context_flops * double(s.context_channels), kMaxSampledFlops) << label;
+      narrower += s.context_channels < s.in_channels;
+      wider += s.context_channels > s.in_channels;
+      EXPECT_NE(label.find("context_c="), std::string::npos) << label;
+    } else {
+      EXPECT_EQ(s.context_channels, 0) << label;
+    }
     if (s.kind == LayerKind::Fc) {
       EXPECT_LE(double(s.in_channels) * double(s.out_channels), kMaxSampledWeights) << label;
     } else {
@@ -240,6 +257,9 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
   }
   EXPECT_GE(kernels.size(), 4u) << "conv draws combine several kernels and strides";
   EXPECT_GE(streamed.size(), 50u) << "each layer draws how much of a model streams between its runs";
+  EXPECT_GE(context.size(), 30u) << "each layer with context draws the channels its context conv reads";
+  EXPECT_GT(narrower, 0) << "some context convs widen the channels, as expand convs do";
+  EXPECT_GT(wider, 0) << "some narrow them, as reduce convs do";
   std::vector<LayerSpec> again = sampled_specs(kinds, 40, 3), other = sampled_specs(kinds, 40, 4);
   size_t same = 0, differ = 0;
   for (size_t i = 0; i < specs.size(); ++i) {
@@ -249,6 +269,42 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
   EXPECT_EQ(same, specs.size()) << "one seed, one draw";
   EXPECT_GT(differ, specs.size() / 2) << "another seed, other layers";
   EXPECT_THROW(sampled_specs(kinds, 0, 1), Error);
+}
+
+// input_reuse_bytes: what ran between the write of a node's input and the node. A
+// depthwise conv after a 16->96 channel 1x1 conv finds its input after the 1x1 conv's
+// input and weights; a Concat's first input was written before the other branches ran.
+TEST(PredictorFeatures, InputReuseBytesCountWhatRanSinceTheInputWasWritten) {
+  auto bytes = [](const Graph& g, int v) { return static_cast<double>(value_bytes(g.values[static_cast<size_t>(v)])); };
+  LayerSpec dw = spec_of(LayerKind::DwConv, 2, 96, 96, 28, 3);
+  dw.context_channels = 16;
+  Graph g = build_layer_in_context(dw);
+  ASSERT_EQ(g.nodes.size(), 3u);
+  EXPECT_EQ(g.value(g.inputs[0]).shape, (Shape{2, 16, 28, 28})) << "the context conv reads context_c channels";
+  std::vector<NodeFeatures> f = graph_features(g);
+  const Node& before = g.nodes[0];
+  double expected = bytes(g, before.inputs[0]) + bytes(g, before.inputs[1]) + bytes(g, before.inputs[2]);
+  EXPECT_DOUBLE_EQ(f[1].input_reuse_bytes, 2.0 * 16 * 28 * 28 * 4 + 96 * 16 * 4 + 96 * 4);
+  EXPECT_DOUBLE_EQ(f[1].input_reuse_bytes, expected);
+  EXPECT_DOUBLE_EQ(node_features(g.nodes[1], g).input_reuse_bytes, expected);
+  EXPECT_DOUBLE_EQ(f[0].input_reuse_bytes, f[0].graph_bytes) << "a graph input was last read a run before";
+  dw.context_channels = 96;
+  EXPECT_GT(graph_features(build_layer_in_context(dw))[1].input_reuse_bytes, 5 * f[1].input_reuse_bytes);
+
+  LayerSpec concat = spec_of(LayerKind::Concat, 1, 32, 32, 14, 1);
+  concat.branches = 2;
+  Graph c = build_layer_in_context(concat);
+  ASSERT_EQ(c.nodes.size(), 5u);  // before, branch0, branch1, concat, after
+  const Node& branch0 = c.nodes[1];
+  const Node& branch1 = c.nodes[2];
+  ASSERT_EQ(c.nodes[3].op, "Concat");
+  double concat_expected = bytes(c, branch0.inputs[0]) + bytes(c, branch0.inputs[1]) + bytes(c, branch0.inputs[2]) +
+                           bytes(c, branch1.inputs[1]) + bytes(c, branch1.inputs[2]) + bytes(c, branch1.outputs[0]);
+  EXPECT_DOUBLE_EQ(graph_features(c)[3].input_reuse_bytes, concat_expected)
+      << "branch 1 ran, reading the shared input once, after branch 0 wrote the Concat's first input";
+  NodeFeatures far = graph_features(c)[3];
+  far.input_reuse_bytes *= 100;
+  EXPECT_NE(log_features(far, 10), log_features(graph_features(c)[3], 10)) << "the learned models see it";
 }
 
 TEST(LayerSampling, FlopsMatchTheBuiltNode) {
@@ -324,6 +380,16 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   EXPECT_EQ(row.run.model, "sweep/maxpool/batch=1,channels=8,size=9,kernel=3,streamed_mb=2");
   EXPECT_DOUBLE_EQ(row.run.nodes[0].features.graph_bytes, pool.nodes[0].features.graph_bytes + 2.0 * (1 << 20));
   EXPECT_GT(pool.nodes[0].features.graph_bytes, 0);
+  EXPECT_DOUBLE_EQ(row.run.nodes[0].features.input_reuse_bytes, pool.nodes[0].features.input_reuse_bytes)
+      << "the stream runs before the context conv writes the pool's input";
+  LayerSpec bn = spec_of(LayerKind::BatchNorm, 1, 4, 4, 4, 1);
+  LayerSpec streamed_bn = bn;
+  streamed_bn.streamed_mb = 1;
+  const NodeFeatures alone = run_sweep({bn}, devices, quick)[1].run.nodes[0].features;
+  const NodeFeatures after_stream = run_sweep({streamed_bn}, devices, quick)[1].run.nodes[0].features;
+  EXPECT_DOUBLE_EQ(alone.input_reuse_bytes, alone.graph_bytes);
+  EXPECT_DOUBLE_EQ(after_stream.input_reuse_bytes, alone.input_reuse_bytes + 1.0 * (1 << 20))
+      << "a graph input is read again after the stream";
   EXPECT_EQ(p.devices.count("cpu:3"), 1u);
   EXPECT_EQ(p.devices.at("cpu:3").threads, 1);
   // The same name with other threads is another device: its old runs are dropped, not mixed in.

@@ -24,11 +24,24 @@ struct FitArgs {
   bool no_evaluation = false;
 };
 
+// Says which node features a profile predates: they read as 0, which the predictors
+// take for a measured value (0 bytes since an input was written: in cache).
+void note_missing_features(const std::string& path, const Profile& profile) {
+  if (profile.missing_features.empty()) return;
+  std::string names;
+  for (const std::string& name : profile.missing_features) names += (names.empty() ? "" : ", ") + name;
+  fmt::print(stderr,
+             "note: {} was written before the feature(s) {}; its nodes read them as 0. Profile again "
+             "(tandem profile ... --force, tandem sweep) rather than mix it with newer profiles\n",
+             path, names);
+}
+
 // The profiles as one: runs and links appended, the first fingerprint of a device kept.
 Profile merged_profiles(const std::vector<std::string>& paths) {
   Profile merged;
   for (const std::string& path : paths) {
     Profile p = read_profile(path);
+    note_missing_features(path, p);
     for (const auto& [name, fingerprint] : p.devices) {
       auto [it, added] = merged.devices.emplace(name, fingerprint);
       if (!added && it->second.key() != fingerprint.key())

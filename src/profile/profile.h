@@ -8,6 +8,7 @@
 #pragma once
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -101,6 +102,9 @@ struct Profile {
   std::map<std::string, DeviceFingerprint> devices;  // by device name
   std::vector<ProfileRun> runs;
   std::vector<LinkProfile> links;
+  // Node features some node of the file lacked (written before they existed), read
+  // as 0. Not written: a profile written by this tandem has them all.
+  std::set<std::string> missing_features;
 };
 
 // Throws Error(Io) when unreadable, Error(InvalidInput) when not a tandem profile or

@@ -14,10 +14,24 @@ static bool same_key(const ProfileRun& run, const std::string& model, const std:
   return run.model == model && run.device == device && run.batch == batch && std::abs(run.load - load) < 1e-6;
 }
 
+// Drops the runs of a profile that predates some node features (they would read as
+// 0, which predictors take for measured values); its links stay valid.
+static void drop_runs_missing_features(Profile& profile, const std::string& path, std::vector<std::string>& notes) {
+  if (profile.missing_features.empty()) return;
+  std::string names;
+  for (const std::string& name : profile.missing_features) names += (names.empty() ? "" : ", ") + name;
+  notes.push_back("profile '" + path + "' was written before the node feature(s) " + names + ": dropped its " +
+                  std::to_string(profile.runs.size()) + " run(s) to measure them again");
+  profile.runs.clear();
+  profile.missing_features.clear();
+}
+
 Profile open_profile_cache(const std::string& path, bool start_over, std::vector<std::string>& notes) {
   if (!std::filesystem::exists(path)) return Profile{};
   try {
-    return read_profile(path);
+    Profile profile = read_profile(path);
+    drop_runs_missing_features(profile, path, notes);
+    return profile;
   } catch (const Error& e) {
     // Only a file read_profile refuses is looked at again, for its format version.
     std::optional<int64_t> version = profile_format_version(path);

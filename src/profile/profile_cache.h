@@ -10,7 +10,8 @@
 namespace tandem {
 
 // The profile at `path`; an empty one when no file exists there, or when an older
-// tandem wrote it in an older format (a stale cache: said in `notes`). An unreadable
+// tandem wrote it in an older format (a stale cache: said in `notes`); without its
+// runs (kept: its links) when they predate some node features (also said in `notes`). An unreadable
 // or foreign file, or one of a newer format, is an error unless `start_over` is set,
 // which gives an empty profile and says why in `notes`.
 Profile open_profile_cache(const std::string& path, bool start_over, std::vector<std::string>& notes);

@@ -135,17 +135,22 @@ class Reader {
     return {number(s, at, "median"), number(s, at, "p10"), number(s, at, "p90")};
   }
 
-  NodeFeatures features(const json& j, const std::string& where) const {
+  // The node's features; optional ones it lacks are added to `missing`.
+  NodeFeatures features(const json& j, const std::string& where, std::set<std::string>& missing) const {
     const json& f = member(j, where, "features");
     std::string at = where + ".features";
     NodeFeatures out;
     out.op = text(f, at, "op");
-    for (const auto& [name, field] : feature_fields())
-      if (!optional_feature(name) || f.contains(name)) out.*field = number(f, at, name);
+    for (const auto& [name, field] : feature_fields()) {
+      if (!optional_feature(name) || f.contains(name))
+        out.*field = number(f, at, name);
+      else
+        missing.insert(name);
+    }
     return out;
   }
 
-  ProfileRun run(const json& j, const std::string& where) const {
+  ProfileRun run(const json& j, const std::string& where, std::set<std::string>& missing_features) const {
     ProfileRun r;
     r.model = text(j, where, "model");
     r.device = text(j, where, "device");
@@ -167,7 +172,7 @@ class Reader {
       n.us = spread(nodes[i], at, "us");
       if (nodes[i].contains("isolated_us")) n.isolated_us = number(nodes[i], at, "isolated_us");
       if (n.isolated_us < 0) bad(at + ".isolated_us", "must not be negative");
-      n.features = features(nodes[i], at);
+      n.features = features(nodes[i], at, missing_features);
       r.nodes.push_back(std::move(n));
     }
     return r;
@@ -208,7 +213,8 @@ class Reader {
                          static_cast<int>(integer(d, at, "threads")), text(d, at, "tandem_version")};
     }
     const json& runs = array(root, "top level", "runs");
-    for (size_t i = 0; i < runs.size(); ++i) p.runs.push_back(run(runs[i], "runs[" + std::to_string(i) + "]"));
+    for (size_t i = 0; i < runs.size(); ++i)
+      p.runs.push_back(run(runs[i], "runs[" + std::to_string(i) + "]", p.missing_features));
     const json& links = array(root, "top level", "links");
     for (size_t i = 0; i < links.size(); ++i) p.links.push_back(link(links[i], "links[" + std::to_string(i) + "]"));
     check_devices_known(p);

@@ -5,7 +5,8 @@
 # and the cuda device where it is not usable (no GPU, or built without CUDA). Also:
 # `tandem devices` lists cuda, and where cuda is usable, `run --device cuda` works.
 # Profiles and predictors: corrupt files, unknown devices and bad options are errors
-# too, and a small profile -> fit -> predict round trip works; `sweep --sample` writes
+# too, and a small profile -> fit -> predict round trip works (a profile that predates a
+# node feature is named, and measured again as a cache); `sweep --sample` writes
 # random layers into a profile. `bench --compare`
 # rejects an unknown device and compares lenet5 on cpu:0, cpu:1 and auto. Usage errors
 # (an unknown option, a missing argument) exit with code 2 and the parser's message.
@@ -77,6 +78,12 @@ expect_success "measured" "$tandem" profile lenet5 --devices cpu,cuda --batch 1 
 expect_success "predictor written" "$tandem" fit "$work/profile.json" -o "$work/predictor.json" --no-eval
 expect_success "sum of node times" "$tandem" predict lenet5 -p "$work/predictor.json" --device cpu --load 0
 expect_error "invalid input" "$tandem" fit "$work/corrupt.onnx" -o "$work/p.json"
+# A profile written before a node feature existed: fit says so, profile measures its runs again.
+sed '/"input_reuse_bytes":/d' "$work/profile.json" > "$work/before_feature.json"
+expect_success "before the feature(s) input_reuse_bytes" "$tandem" fit "$work/before_feature.json" \
+  -o "$work/p.json" --no-eval
+expect_success "dropped its [0-9]* run(s) to measure them again" "$tandem" profile lenet5 --repeats 3 --min-seconds 0.05 \
+  -o "$work/before_feature.json"
 expect_error "invalid input" "$tandem" predict lenet5 -p "$work/corrupt.onnx" --device cpu
 expect_error "unknown device" "$tandem" profile lenet5 --devices tpu -o "$work/bad.json"
 echo '{"format": "tandem-profile", "version": 1, "devices": {}, "runs": [], "links": []}' > "$work/old.json"

@@ -135,6 +135,17 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.graph_bytes, 0);
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.in_place_input_bytes, 0);
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.input_reuse_bytes, 0);
+  EXPECT_EQ(read_profile(path).missing_features,
+            (std::set<std::string>{"channels_last", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes",
+                                   "residual_add"}));
+  EXPECT_TRUE(read.missing_features.empty()) << "a current file lacks none";
+  // As a cache, such a file keeps its links but measures its runs again.
+  std::vector<std::string> notes;
+  Profile cached = open_profile_cache(path, false, notes);
+  EXPECT_TRUE(cached.runs.empty());
+  EXPECT_EQ(cached.links.size(), 1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("input_reuse_bytes"), std::string::npos) << notes[0];
   std::filesystem::remove(path);
 }
 

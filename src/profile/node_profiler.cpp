@@ -221,7 +221,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
   run.batch = batch_;
   run.repeats = static_cast<int>(total_us.size());
   run.total_us = spread_of(total_us);
-  const std::vector<NodeFeatures> features = graph_features(graph_);
+  const std::vector<NodeFeatures> features = graph_features(graph_, static_cast<double>(streamed_bytes_));
   for (int n : whole_->segment().nodes) {
     const Node& node = graph_.nodes[static_cast<size_t>(n)];
     const std::vector<double>& samples = node_us[static_cast<size_t>(n)];
@@ -234,9 +234,6 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     sample.features.threads = device_.info().threads;
     sample.features.channels_last = device_.info().channels_last ? 1 : 0;
     sample.features.load = injected_share;
-    sample.features.graph_bytes += static_cast<double>(streamed_bytes_);
-    if (sample.features.producer == static_cast<double>(Neighbour::None))
-      sample.features.input_reuse_bytes += static_cast<double>(streamed_bytes_);
     run.nodes.push_back(std::move(sample));
   }
   return run;

@@ -6,7 +6,6 @@
 
 #include "ops/op.h"
 #include "predict/host_execution.h"
-#include "predict/reuse_distance.h"
 
 namespace tandem {
 
@@ -103,6 +102,28 @@ static double bytes_of_all_values(const Graph& graph) {
   return bytes;
 }
 
+// input_reuse_bytes of node `n` (features.h), nodes running in graph order.
+static double input_reuse_bytes(size_t n, const Graph& graph, const std::vector<int>& producers, double graph_bytes) {
+  const Node& node = graph.nodes[n];
+  if (node.inputs.empty() || node.inputs[0] == kNoValue) return 0;
+  const int input = node.inputs[0];
+  const int p = producers[static_cast<size_t>(input)];
+  if (p < 0) return graph_bytes;
+  std::vector<bool> touched(graph.values.size(), false);
+  touched[static_cast<size_t>(input)] = true;
+  double bytes = 0;
+  auto touch = [&](int v) {
+    if (v == kNoValue || touched[static_cast<size_t>(v)]) return;
+    touched[static_cast<size_t>(v)] = true;
+    bytes += static_cast<double>(value_bytes(graph.values[static_cast<size_t>(v)]));
+  };
+  for (size_t k = static_cast<size_t>(p); k < n; ++k) {
+    for (int v : graph.nodes[k].inputs) touch(v);
+    for (int v : graph.nodes[k].outputs) touch(v);
+  }
+  return bytes;
+}
+
 // The features of node `n` before the Concat pass: its own and its neighbours.
 static NodeFeatures local_features(size_t n, const Graph& graph, const std::vector<int>& producers,
                                    const std::vector<std::vector<int>>& consumers) {
@@ -133,9 +154,7 @@ NodeFeatures node_features(const Node& node, const Graph& graph) {
   const auto n = static_cast<size_t>(&node - graph.nodes.data());
   NodeFeatures f = local_features(n, graph, producers, consumers);
   f.graph_bytes = bytes_of_all_values(graph);
-  const ReuseDistances reuse = reuse_distances(graph, producers, consumers, f.graph_bytes);
-  f.input_reuse_bytes = reuse.input[n];
-  f.output_reuse_bytes = reuse.output[n];
+  f.input_reuse_bytes = input_reuse_bytes(n, graph, producers, f.graph_bytes);
   set_in_place_inputs(f, n, graph, producers, consumers, [&](int p) {
     return local_features(static_cast<size_t>(p), graph, producers, consumers);
   });
@@ -146,14 +165,12 @@ std::vector<NodeFeatures> graph_features(const Graph& graph, double between_runs
   const std::vector<int> producers = graph.producers();
   const std::vector<std::vector<int>> consumers = graph.consumers();
   const double graph_bytes = bytes_of_all_values(graph) + between_runs_bytes;
-  const ReuseDistances reuse = reuse_distances(graph, producers, consumers, graph_bytes);
   std::vector<NodeFeatures> all;
   all.reserve(graph.nodes.size());
   for (size_t n = 0; n < graph.nodes.size(); ++n) {
     all.push_back(local_features(n, graph, producers, consumers));
     all.back().graph_bytes = graph_bytes;
-    all.back().input_reuse_bytes = reuse.input[n];
-    all.back().output_reuse_bytes = reuse.output[n];
+    all.back().input_reuse_bytes = input_reuse_bytes(n, graph, producers, graph_bytes);
   }
   for (size_t n = 0; n < graph.nodes.size(); ++n)
     set_in_place_inputs(all[n], n, graph, producers, consumers, [&](int p) { return all[static_cast<size_t>(p)]; });
@@ -165,7 +182,7 @@ const std::vector<std::string>& feature_names() {
                                                  "stride", "in_channels", "out_channels", "spatial",      "groups",
                                                  "batch",  "threads",     "load",         "producer",     "consumer",
                                                  "residual_add", "graph_bytes", "in_place_input_bytes",
-                                                 "input_reuse_bytes", "output_reuse_bytes"};
+                                                 "input_reuse_bytes"};
   return names;
 }
 
@@ -173,7 +190,7 @@ std::vector<double> feature_vector(const NodeFeatures& f) {
   return {f.flops,       f.input_bytes,  f.output_bytes, f.weight_bytes, f.kernel, f.stride, f.in_channels,
           f.out_channels, f.spatial,     f.groups,       f.batch,        f.threads, f.load,
           f.producer,     f.consumer,      f.residual_add, f.graph_bytes, f.in_place_input_bytes,
-          f.input_reuse_bytes, f.output_reuse_bytes};
+          f.input_reuse_bytes};
 }
 
 }  // namespace tandem

@@ -50,15 +50,14 @@ struct NodeFeatures {
   // channels last; predict/host_execution.h), so that the Concat need not copy them.
   // Profiles written before it read it as 0.
   double in_place_input_bytes = 0;
-  // Reuse distances (predict/reuse_distance.h): the bytes the graph touched between
-  // the write of input 0 and this node, and between the last use of the memory output
-  // 0 is written to and this node. Small: that memory is still in the caches. A
-  // depthwise conv after a 16->96 channel 1x1 conv finds more of its input there than
-  // after a 96->96 one, and took 0.6x as long (4x96x112x112); a layer profiled after a
-  // cache stream writes its output to memory the stream evicted. Profiles written
-  // before them read them as 0.
+  // Bytes the graph touched between the write of input 0 and this node's run (its
+  // reuse distance): the producer's other inputs and weights, and every value the
+  // nodes run in between read or wrote, each once. Small: the input is still in the
+  // caches. A depthwise conv after a 16->96 channel 1x1 conv finds more of its input
+  // there than after a 96->96 one, and took 0.6x as long (4x96x112x112). A graph input
+  // was last read in the run before: graph_bytes. Profiles written before it read it
+  // as 0.
   double input_reuse_bytes = 0;
-  double output_reuse_bytes = 0;
   // 1 when the device keeps conv activations channels last (DeviceInfo), set by the
   // profiler and, when predicting, by the predictor from its device's samples. Read by
   // host_execution only, not a model input.
@@ -71,7 +70,7 @@ NodeFeatures node_features(const Node& node, const Graph& graph);
 // node_features of every node, in node order, with the graph's producers and consumers
 // gathered once (node_features gathers them for its one node). `between_runs_bytes`:
 // bytes read between two runs of the graph (the profiler's cache stream), counted in
-// graph_bytes and in every reuse distance that spans two runs.
+// graph_bytes and in the reuse distance of a graph input, which spans two runs.
 std::vector<NodeFeatures> graph_features(const Graph& graph, double between_runs_bytes = 0);
 
 // The numeric features in a fixed order (feature_names() gives the names).

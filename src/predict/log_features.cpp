@@ -52,8 +52,7 @@ std::vector<double> log_features(const NodeFeatures& f, double roofline_us) {
           channel_alignment(f.out_channels),
           std::log1p(f.graph_bytes),
           std::log1p(std::max(0.0, f.input_bytes - f.in_place_input_bytes)),
-          std::log1p(f.input_reuse_bytes),
-          std::log1p(f.output_reuse_bytes)};
+          std::log1p(f.input_reuse_bytes)};
   for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.producer == kind ? 1.0 : 0.0);
   for (int kind = 0; kind < kNeighbourKinds; ++kind) x.push_back(f.consumer == kind ? 1.0 : 0.0);
   return x;
@@ -67,8 +66,7 @@ const std::vector<std::string>& log_feature_names() {
       "log_intensity", "load_x_log_flops_per_thread",      "log_roofline_us",
       "log_host_tasks", "log_parallel_efficiency", "winograd", "log_effective_flops_per_busy_thread",
       "log_in_channels_per_group", "residual_add", "in_alignment", "out_alignment", "log_graph_bytes",
-      "log_copied_input_bytes", "log_input_reuse_bytes",
-      "log_output_reuse_bytes"};
+      "log_copied_input_bytes", "log_input_reuse_bytes"};
   static const std::vector<std::string> with_neighbours = [] {
     std::vector<std::string> all = names;
     const char* kinds[kNeighbourKinds] = {"none", "conv1x1", "conv3x3", "other_conv", "pool", "concat", "other"};

@@ -34,15 +34,13 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
       {"consumer", &NodeFeatures::consumer},     {"channels_last", &NodeFeatures::channels_last},
       {"residual_add", &NodeFeatures::residual_add}, {"graph_bytes", &NodeFeatures::graph_bytes},
       {"in_place_input_bytes", &NodeFeatures::in_place_input_bytes},
-      {"input_reuse_bytes", &NodeFeatures::input_reuse_bytes},
-      {"output_reuse_bytes", &NodeFeatures::output_reuse_bytes}};
+      {"input_reuse_bytes", &NodeFeatures::input_reuse_bytes}};
   return fields;
 }
 
 // Features a profile may lack (written before they existed): read as 0.
 bool optional_feature(const char* name) {
-  for (const char* optional : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes",
-                                  "output_reuse_bytes"})
+  for (const char* optional : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes"})
     if (std::string(name) == optional) return true;
   return false;
 }

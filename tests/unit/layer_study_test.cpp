@@ -307,43 +307,6 @@ TEST(PredictorFeatures, InputReuseBytesCountWhatRanSinceTheInputWasWritten) {
   EXPECT_NE(log_features(far, 10), log_features(graph_features(c)[3], 10)) << "the learned models see it";
 }
 
-// output_reuse_bytes: in a chain of equal tensors the arena alternates two buffers, so
-// the third node writes where the second just read; the first writes memory last used
-// a run before, and so does the last (a graph output). Bytes read between two runs
-// count wherever a distance spans them.
-TEST(PredictorFeatures, OutputReuseBytesFollowTheArena) {
-  Graph g;
-  g.opset = 17;
-  int x = g.add_value("x", DType::f32, {1, 8, 16, 16});
-  g.inputs = {x};
-  for (int i = 0; i < 4; ++i) {
-    Node relu;
-    relu.op = "Relu";
-    relu.name = "relu" + std::to_string(i);
-    relu.inputs = {x};
-    x = g.add_value(relu.name + "_out", DType::f32, {1, 8, 16, 16});
-    relu.outputs = {x};
-    g.nodes.push_back(relu);
-  }
-  g.outputs = {x};
-  const double tensor = 8 * 16 * 16 * 4;
-  std::vector<NodeFeatures> f = graph_features(g);
-  EXPECT_DOUBLE_EQ(f[0].graph_bytes, 5 * tensor);
-  EXPECT_DOUBLE_EQ(f[0].output_reuse_bytes, f[0].graph_bytes) << "memory first used in this run";
-  EXPECT_DOUBLE_EQ(f[2].output_reuse_bytes, tensor) << "relu1 read relu0's output there, then wrote its own";
-  EXPECT_DOUBLE_EQ(f[3].output_reuse_bytes, f[3].graph_bytes) << "a graph output has memory of its own";
-  EXPECT_DOUBLE_EQ(f[2].input_reuse_bytes, tensor) << "relu1 read its input while writing relu2's input";
-  EXPECT_DOUBLE_EQ(node_features(g.nodes[2], g).output_reuse_bytes, tensor);
-  std::vector<NodeFeatures> streamed = graph_features(g, 1000);
-  EXPECT_DOUBLE_EQ(streamed[0].graph_bytes, 5 * tensor + 1000);
-  EXPECT_DOUBLE_EQ(streamed[0].input_reuse_bytes, 5 * tensor + 1000) << "a graph input, read a run before";
-  EXPECT_DOUBLE_EQ(streamed[0].output_reuse_bytes, 5 * tensor + 1000);
-  EXPECT_DOUBLE_EQ(streamed[2].output_reuse_bytes, tensor) << "within one run, nothing between runs counts";
-  NodeFeatures cold = f[2];
-  cold.output_reuse_bytes *= 100;
-  EXPECT_NE(log_features(cold, 10), log_features(f[2], 10)) << "the learned models see it";
-}
-
 TEST(LayerSampling, FlopsMatchTheBuiltNode) {
   LayerSpec conv = spec_of(LayerKind::Conv, 2, 8, 16, 9, 3);
   conv.stride = 2;
@@ -419,8 +382,6 @@ TEST(LayerSweep, AddsRunsToAProfileAndReplacesThemOnReruns) {
   EXPECT_GT(pool.nodes[0].features.graph_bytes, 0);
   EXPECT_DOUBLE_EQ(row.run.nodes[0].features.input_reuse_bytes, pool.nodes[0].features.input_reuse_bytes)
       << "the stream runs before the context conv writes the pool's input";
-  EXPECT_DOUBLE_EQ(row.run.nodes[0].features.output_reuse_bytes, row.run.nodes[0].features.graph_bytes)
-      << "but the memory the pool writes was last used a run before, the stream in between";
   LayerSpec bn = spec_of(LayerKind::BatchNorm, 1, 4, 4, 4, 1);
   LayerSpec streamed_bn = bn;
   streamed_bn.streamed_mb = 1;

@@ -61,7 +61,6 @@ ProfileRun sample_run(const std::string& device = "cpu", int64_t batch = 2, doub
   conv.features.graph_bytes = 3.5e7;
   conv.features.in_place_input_bytes = 2048;
   conv.features.input_reuse_bytes = 4.5e6;
-  conv.features.output_reuse_bytes = 5.5e6;
   NodeSample fused = conv;
   fused.name = "relu";
   fused.fused = true;
@@ -119,7 +118,6 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(run.nodes[0].features.graph_bytes, 3.5e7);
   EXPECT_DOUBLE_EQ(run.nodes[0].features.in_place_input_bytes, 2048);
   EXPECT_DOUBLE_EQ(run.nodes[0].features.input_reuse_bytes, 4.5e6);
-  EXPECT_DOUBLE_EQ(run.nodes[0].features.output_reuse_bytes, 5.5e6);
   EXPECT_TRUE(run.nodes[1].fused);
   ASSERT_EQ(read.links.size(), 1u);
   EXPECT_EQ(read.links[0].direction, "to_device");
@@ -129,8 +127,7 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   // reads them as 0.
   nlohmann::json file = nlohmann::json::parse(std::ifstream(path));
   for (nlohmann::json& node : file["runs"][0]["nodes"])
-    for (const char* name : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes",
-                             "output_reuse_bytes"})
+    for (const char* name : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes"})
       node["features"].erase(name);
   std::ofstream(path) << file.dump();
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.channels_last, 0);
@@ -140,7 +137,7 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.input_reuse_bytes, 0);
   EXPECT_EQ(read_profile(path).missing_features,
             (std::set<std::string>{"channels_last", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes",
-                                   "output_reuse_bytes", "residual_add"}));
+                                   "residual_add"}));
   EXPECT_TRUE(read.missing_features.empty()) << "a current file lacks none";
   // As a cache, such a file keeps its links but measures its runs again.
   std::vector<std::string> notes;

@@ -47,14 +47,6 @@ int64_t out_size(const LayerSpec& spec) {
   return (spec.size + 2 * pad - spec.kernel) / stride_of(spec) + 1;
 }
 
-// A layer's channels: in kUnalignedChannelShare of the draws a small count in [1, 32]
-// that need not fill a vector (LeNet-5's 1, 6 and 16, on which kernels take narrower
-// paths), else log-uniform in [lo, hi], multiples of 8.
-int64_t draw_channels(Draw& draw, int64_t lo, int64_t hi) {
-  if (draw.chance(kUnalignedChannelShare)) return draw.log_uniform(1, 32);
-  return draw.log_uniform(lo, hi, 8);
-}
-
 // The context conv's input channels: log-uniform in [C/8, 4C], multiples of 8 (at
 // least 8), but no more than keep the context conv within kMaxSampledFlops (or at C
 // where even that exceeds it).
@@ -72,8 +64,8 @@ LayerSpec draw_spec(LayerKind kind, Draw& draw) {
   spec.batch = draw.one_of(kBatches);
   switch (kind) {
     case LayerKind::Conv:
-      spec.in_channels = draw.chance(0.05) ? 3 : draw_channels(draw, 8, 512);
-      spec.out_channels = draw_channels(draw, 8, 512);
+      spec.in_channels = draw.chance(0.05) ? 3 : draw.log_uniform(8, 512, 8);
+      spec.out_channels = draw.log_uniform(8, 512, 8);
       spec.size = draw.log_uniform(7, 224);
       spec.kernel = draw.weighted({{1, 0.45}, {3, 0.40}, {5, 0.08}, {7, 0.04}, {11, 0.03}});
       spec.stride = draw.chance(0.75) ? 1 : 2;
@@ -86,7 +78,7 @@ LayerSpec draw_spec(LayerKind kind, Draw& draw) {
       break;
     case LayerKind::MaxPool:
     case LayerKind::AvgPool:
-      spec.in_channels = spec.out_channels = draw_channels(draw, 16, 512);
+      spec.in_channels = spec.out_channels = draw.log_uniform(16, 512, 8);
       spec.size = draw.log_uniform(7, 112);
       spec.kernel = draw.one_of({2, 3});
       spec.stride = draw.one_of({1, 2});

@@ -5,16 +5,13 @@
 // that the zoo models and the grid leave out. The draw is seeded and reproducible.
 //
 // Ranges, each drawn independently (log-uniform: uniform in log space, then rounded):
-//   conv     C_in and C_out log-uniform in [8, 512], multiples of 8, each in 10% of
-//            draws instead any count in [1, 32] (LeNet-5's 1, 6 and 16: kernels take
-//            narrower paths); C_in 3 in 5% of draws (a model's first layer); size
-//            log-uniform in [7, 224]; kernel 1
+//   conv     C_in and C_out log-uniform in [8, 512], multiples of 8 (C_in 3 in 5% of
+//            draws: a model's first layer); size log-uniform in [7, 224]; kernel 1
 //            (45%), 3 (40%), 5 (8%), 7 (4%), 11 (3%); stride 1 (75%) or 2; batch
 //            1, 2, 4 or 8
 //   dwconv   C log-uniform in [16, 960], multiples of 8; size in [7, 112]; kernel 3
 //            (85%) or 5; stride 1 (70%) or 2; batch as conv
-//   pooling  C log-uniform in [16, 512], multiples of 8 (in 10% of draws any count in
-//            [1, 32]); size in [7, 112]; kernel 2
+//   pooling  C log-uniform in [16, 512], multiples of 8; size in [7, 112]; kernel 2
 //            or 3; stride 1 or 2; batch as conv
 //   lrn, bn  C in [16, 512] as pooling; size in [7, 56]; batch as conv
 //   fc       F_in log-uniform in [64, 25088], F_out in [10, 4096]; batch 1, 2, 4, 8
@@ -44,7 +41,6 @@ namespace tandem {
 constexpr double kMaxSampledFlops = 4e9;      // ~0.1-0.5 s per run on a 2-core host
 constexpr double kMaxSampledWeights = 1.1e8;  // fc F_in x F_out: VGG-16's first FC layer
 constexpr int64_t kMaxStreamedMb = 512;
-constexpr double kUnalignedChannelShare = 0.1;  // conv and pooling draws of 1-32 channels, any count
 
 // FLOPs of `spec`'s layer node (a multiply-add counts 2, a bias add 1), from its
 // parameters, as node_cost counts them on the built graph; for concat, of its branches

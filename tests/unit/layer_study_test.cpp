@@ -225,7 +225,7 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
   ASSERT_EQ(specs.size(), 40u * kinds.size());
   std::set<std::string> labels, kernels;
   std::set<int64_t> streamed, context;
-  int narrower = 0, wider = 0, unaligned = 0;
+  int narrower = 0, wider = 0;
   for (const LayerSpec& s : specs) {
     std::string label = layer_name(s.kind) + "/" + params_label(s);
     EXPECT_TRUE(labels.insert(label).second) << label;
@@ -254,14 +254,7 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
       EXPECT_GE(s.size, s.kernel) << label;
     }
     if (s.kind == LayerKind::Conv) kernels.insert(std::to_string(s.kernel) + "/" + std::to_string(stride_of(s)));
-    if (s.kind == LayerKind::Conv || s.kind == LayerKind::MaxPool || s.kind == LayerKind::AvgPool)
-      for (int64_t c : {s.in_channels, s.out_channels})
-        if (c % 8 != 0 && c != 3) {
-          ++unaligned;
-          EXPECT_LE(c, 32) << label;
-        }
   }
-  EXPECT_GT(unaligned, 0) << "some convs and pools have channel counts that fill no vector, as LeNet-5's";
   EXPECT_GE(kernels.size(), 4u) << "conv draws combine several kernels and strides";
   EXPECT_GE(streamed.size(), 50u) << "each layer draws how much of a model streams between its runs";
   EXPECT_GE(context.size(), 30u) << "each layer with context draws the channels its context conv reads";

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "cli_util.h"
@@ -28,12 +29,10 @@ struct FitArgs {
 // take for a measured value (0 bytes since an input was written: in cache).
 void note_missing_features(const std::string& path, const Profile& profile) {
   if (profile.missing_features.empty()) return;
-  std::string names;
-  for (const std::string& name : profile.missing_features) names += (names.empty() ? "" : ", ") + name;
   fmt::print(stderr,
              "note: {} was written before the feature(s) {}; its nodes read them as 0. Profile again "
              "(tandem profile ... --force, tandem sweep) rather than mix it with newer profiles\n",
-             path, names);
+             path, fmt::join(profile.missing_features, ", "));
 }
 
 // The profiles as one: runs and links appended, the first fingerprint of a device kept.

@@ -86,20 +86,26 @@ static void set_neighbours(NodeFeatures& f, size_t n, const Graph& graph, const 
   }
 }
 
+// Bytes of the values nodes [first, last) read or write, each counted once, leaving out
+// the values `skip` marks.
+static double bytes_touched(const Graph& graph, size_t first, size_t last, std::vector<bool> skip) {
+  double bytes = 0;
+  auto touch = [&](int v) {
+    if (v == kNoValue || skip[static_cast<size_t>(v)]) return;
+    skip[static_cast<size_t>(v)] = true;
+    bytes += static_cast<double>(value_bytes(graph.values[static_cast<size_t>(v)]));
+  };
+  for (size_t k = first; k < last; ++k) {
+    for (int v : graph.nodes[k].inputs) touch(v);
+    for (int v : graph.nodes[k].outputs) touch(v);
+  }
+  return bytes;
+}
+
 // Bytes of every value the nodes of `graph` read or write, each counted once:
 // constants, graph inputs and computed tensors (values that passes left unused are not).
 static double bytes_of_all_values(const Graph& graph) {
-  std::vector<bool> used(graph.values.size(), false);
-  for (const Node& node : graph.nodes) {
-    for (int v : node.inputs)
-      if (v != kNoValue) used[static_cast<size_t>(v)] = true;
-    for (int v : node.outputs)
-      if (v != kNoValue) used[static_cast<size_t>(v)] = true;
-  }
-  double bytes = 0;
-  for (size_t v = 0; v < used.size(); ++v)
-    if (used[v]) bytes += static_cast<double>(value_bytes(graph.values[v]));
-  return bytes;
+  return bytes_touched(graph, 0, graph.nodes.size(), std::vector<bool>(graph.values.size(), false));
 }
 
 // input_reuse_bytes of node `n` (features.h), nodes running in graph order.
@@ -109,19 +115,9 @@ static double input_reuse_bytes(size_t n, const Graph& graph, const std::vector<
   const int input = node.inputs[0];
   const int p = producers[static_cast<size_t>(input)];
   if (p < 0) return graph_bytes;
-  std::vector<bool> touched(graph.values.size(), false);
-  touched[static_cast<size_t>(input)] = true;
-  double bytes = 0;
-  auto touch = [&](int v) {
-    if (v == kNoValue || touched[static_cast<size_t>(v)]) return;
-    touched[static_cast<size_t>(v)] = true;
-    bytes += static_cast<double>(value_bytes(graph.values[static_cast<size_t>(v)]));
-  };
-  for (size_t k = static_cast<size_t>(p); k < n; ++k) {
-    for (int v : graph.nodes[k].inputs) touch(v);
-    for (int v : graph.nodes[k].outputs) touch(v);
-  }
-  return bytes;
+  std::vector<bool> skip(graph.values.size(), false);
+  skip[static_cast<size_t>(input)] = true;
+  return bytes_touched(graph, static_cast<size_t>(p), n, std::move(skip));
 }
 
 // The features of node `n` before the Concat pass: its own and its neighbours.

@@ -363,7 +363,8 @@ std::vector<int64_t> sweep_grid(LayerKind kind, const std::string& param, bool q
     return quick ? std::vector<int64_t>{2, 3} : std::vector<int64_t>{2, 3, 5};
   }
   if (param == "size") {
-    if (is_conv(kind) || kind == LayerKind::Concat) return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
+    if (is_conv(kind) || kind == LayerKind::Concat)
+      return quick ? std::vector<int64_t>{7, 28, 112} : std::vector<int64_t>{7, 14, 28, 56, 112};
     return quick ? std::vector<int64_t>{14, 56, 224} : std::vector<int64_t>{7, 14, 28, 56, 112, 224};
   }
   if (param == "f_in" || param == "f_out")

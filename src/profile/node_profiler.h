@@ -39,7 +39,8 @@ class NodeProfiler {
   const Graph& graph() const { return graph_; }
   // Reads `bytes` of `stream` through the caches before every run with per-node
   // times, as the rest of a model would between two runs of a layer profiled alone;
-  // the nodes' graph_bytes feature counts them. `stream` must outlive the profiler.
+  // the nodes' features count them as read between two runs (graph_features).
+  // `stream` must outlive the profiler.
   void stream_before_timed_runs(const CacheStream& stream, size_t bytes);
 
   // The same measurement in steps, so that several profilers' timed runs can take

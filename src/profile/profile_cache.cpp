@@ -5,6 +5,9 @@
 #include <cmath>
 #include <filesystem>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include "tandem/error.h"
 
 namespace tandem {
@@ -18,10 +21,9 @@ static bool same_key(const ProfileRun& run, const std::string& model, const std:
 // 0, which predictors take for measured values); its links stay valid.
 static void drop_runs_missing_features(Profile& profile, const std::string& path, std::vector<std::string>& notes) {
   if (profile.missing_features.empty()) return;
-  std::string names;
-  for (const std::string& name : profile.missing_features) names += (names.empty() ? "" : ", ") + name;
-  notes.push_back("profile '" + path + "' was written before the node feature(s) " + names + ": dropped its " +
-                  std::to_string(profile.runs.size()) + " run(s) to measure them again");
+  notes.push_back(fmt::format("profile '{}' was written before the node feature(s) {}: dropped its {} run(s) to "
+                              "measure them again",
+                              path, fmt::join(profile.missing_features, ", "), profile.runs.size()));
   profile.runs.clear();
   profile.missing_features.clear();
 }

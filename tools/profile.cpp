@@ -292,7 +292,8 @@ void ProfileCommand::print_summary() const {
     if (!r) continue;
     runs.push_back({r->model, r->device, std::to_string(r->batch), fmt::format("{:.0f}%", r->load * 100),
                     format_us(r->total_us.median), format_us(r->total_us.p10), format_us(r->total_us.p90),
-                    std::to_string(r->repeats),
+                    r->quiet_repeats == r->repeats ? std::to_string(r->repeats)
+                                                   : fmt::format("{}/{}", r->quiet_repeats, r->repeats),
                     r->measured_load < 0 ? "?" : fmt::format("{:.0f}%", r->measured_load * 100)});
   }
   print_table(runs);
@@ -316,6 +317,9 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--min-seconds", args.measure.min_seconds,
                   "And at least this many seconds of timed runs per configuration (default 1)");
   cmd->add_option("--warmup", args.measure.warmup, "Untimed runs first (default 2)");
+  cmd->add_flag("!--all-runs", args.measure.quiet_runs_only,
+                "Medians over every timed run (default: at no injected load, over the quiet runs, those within 10% "
+                "of the fastest tenth)");
   cmd->add_option("--interleave", args.turns.window,
                   "Configurations measured together, their timed runs taking turns (default 16; 1: one after another)");
   cmd->add_option("-o,--output", args.output, "Profile file (JSON); existing runs are reused")->required();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <set>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "profile/cache_stream.h"
 #include "profile/cpu_load.h"
 #include "profile/load_generator.h"
+#include "profile/quiet_runs.h"
 #include "profile/whole_run.h"
 #include "tandem/error.h"
 
@@ -194,7 +196,7 @@ bool NodeProfiler::enough(const MeasureOptions& options, double timed_seconds) c
 
 ProfileRun NodeProfiler::finish(double injected_share, const MeasureOptions& options) {
   node_us_.resize(graph_.nodes.size());
-  ProfileRun run = summarise(node_us_, total_us_, injected_share);
+  ProfileRun run = summarise(node_us_, total_us_, injected_share, options.quiet_runs_only);
   node_us_.clear();
   total_us_.clear();
   if (options.isolated_runs > 0) record_cut_apart(run, options.isolated_runs);
@@ -214,13 +216,20 @@ void NodeProfiler::record_cut_apart(ProfileRun& run, int runs) {
 }
 
 ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_us,
-                                   const std::vector<double>& total_us, double injected_share) const {
+                                   const std::vector<double>& total_us, double injected_share,
+                                   bool quiet_only) const {
   ProfileRun run;
   run.model = model_;
   run.device = device_.name();
   run.batch = batch_;
   run.repeats = static_cast<int>(total_us.size());
-  run.total_us = spread_of(total_us);
+  // The pairs kept: at no injected load those whose node-timed run was quiet; under
+  // load the slow runs are the load's doing, which the load feature is to learn.
+  std::vector<size_t> kept(total_us.size());
+  std::iota(kept.begin(), kept.end(), size_t{0});
+  if (quiet_only && injected_share == 0) kept = quiet_runs(run_sums(node_us, total_us.size()));
+  run.quiet_repeats = static_cast<int>(kept.size());
+  run.total_us = spread_of(samples_at(total_us, kept));
   const std::vector<NodeFeatures> features = graph_features(graph_, static_cast<double>(streamed_bytes_));
   for (int n : whole_->segment().nodes) {
     const Node& node = graph_.nodes[static_cast<size_t>(n)];
@@ -228,7 +237,7 @@ ProfileRun NodeProfiler::summarise(const std::vector<std::vector<double>>& node_
     NodeSample sample;
     sample.name = node.name;
     sample.signature = node_signature(node, graph_);
-    sample.us = spread_of(samples);
+    sample.us = spread_of(samples_at(samples, kept));
     sample.fused = std::all_of(samples.begin(), samples.end(), [](double us) { return us == 0; });
     sample.features = features[static_cast<size_t>(n)];
     sample.features.threads = device_.info().threads;

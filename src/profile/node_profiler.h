@@ -23,6 +23,7 @@ struct MeasureOptions {
   double min_seconds = 1.0;  // ...and at least this long measuring (timed runs of both kinds)
   int max_repeats = 1000;    // but never more runs than this
   int isolated_runs = 5;     // timed runs of the graph cut apart at every node (0: not measured)
+  bool quiet_runs_only = true;  // at no injected load, medians of the quiet runs only (quiet_runs.h)
 };
 
 class NodeProfiler {
@@ -73,7 +74,7 @@ class NodeProfiler {
   // Sets isolated_us of every costed node of `run` from time_cut_apart.
   void record_cut_apart(ProfileRun& run, int runs);
   ProfileRun summarise(const std::vector<std::vector<double>>& node_us, const std::vector<double>& total_us,
-                       double load) const;
+                       double load, bool quiet_only) const;
 
   Graph graph_;
   std::string model_;

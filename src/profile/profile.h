@@ -59,6 +59,9 @@ struct ProfileRun {
   double load = 0;            // injected extra load, 0..1 of the cores
   double measured_load = 0;   // CPU busy share seen in /proc/stat while it ran, 0..1 (-1: unreadable)
   int warmup = 0, repeats = 0;
+  // Timed runs the medians come from: at no injected load the quiet ones (quiet_runs.h),
+  // else all; files written before read as `repeats`.
+  int quiet_repeats = 0;
   Spread total_us;            // whole run, end to end on the device
   std::vector<NodeSample> nodes;
 };

@@ -239,8 +239,9 @@ TEST(LayerSampling, DrawsDistinctAffordableLayersReproducibly) {
       EXPECT_TRUE(s.context_channels % 8 == 0 || s.context_channels == s.in_channels) << label;
       const double k2 = double(context_conv_kernel(s.kind) * context_conv_kernel(s.kind));
       const double context_flops = 2.0 * double(s.batch * s.size * s.size) * double(s.in_channels) * k2;
-      if (s.context_channels > s.in_channels)
+      if (s.context_channels > s.in_channels) {
         EXPECT_LE(context_flops * double(s.context_channels), kMaxSampledFlops) << label;
+      }
       narrower += s.context_channels < s.in_channels;
       wider += s.context_channels > s.in_channels;
       EXPECT_NE(label.find("context_c="), std::string::npos) << label;

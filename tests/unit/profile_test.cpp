@@ -22,6 +22,7 @@
 #include "profile/load_generator.h"
 #include "profile/node_profiler.h"
 #include "profile/profile_cache.h"
+#include "profile/quiet_runs.h"
 #include "tandem/error.h"
 
 using namespace tandem;
@@ -47,6 +48,7 @@ ProfileRun sample_run(const std::string& device = "cpu", int64_t batch = 2, doub
   run.measured_load = 0.75;
   run.warmup = 2;
   run.repeats = 10;
+  run.quiet_repeats = 7;
   run.total_us = {120, 110, 140};
   NodeSample conv;
   conv.name = "conv1";
@@ -106,6 +108,7 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(run.load, 0.5);
   EXPECT_DOUBLE_EQ(run.measured_load, 0.75);
   EXPECT_EQ(run.repeats, 10);
+  EXPECT_EQ(run.quiet_repeats, 7);
   EXPECT_DOUBLE_EQ(run.total_us.p90, 140);
   ASSERT_EQ(run.nodes.size(), 2u);
   EXPECT_EQ(run.nodes[0].signature, written.runs[0].nodes[0].signature);
@@ -129,7 +132,9 @@ TEST(ProfileFile, RoundTripKeepsEveryField) {
   for (nlohmann::json& node : file["runs"][0]["nodes"])
     for (const char* name : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes"})
       node["features"].erase(name);
+  file["runs"][0].erase("quiet_repeats");
   std::ofstream(path) << file.dump();
+  EXPECT_EQ(read_profile(path).runs[0].quiet_repeats, 10) << "a file from before read every run as quiet";
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.channels_last, 0);
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.residual_add, 0);
   EXPECT_EQ(read_profile(path).runs[0].nodes[0].features.graph_bytes, 0);
@@ -371,6 +376,8 @@ TEST(NodeProfiler, Lenet5OnReferenceAndCpuHasOneSamplePerNode) {
     EXPECT_EQ(run.device, name);
     EXPECT_EQ(run.batch, 2);
     EXPECT_EQ(run.repeats, 3);
+    EXPECT_GE(run.quiet_repeats, 1);
+    EXPECT_LE(run.quiet_repeats, 3);
     EXPECT_GT(run.total_us.median, 0);
     ASSERT_EQ(run.nodes.size(), profiler.graph().nodes.size()) << name;
     int timed = 0;
@@ -394,6 +401,33 @@ TEST(NodeProfiler, Lenet5OnReferenceAndCpuHasOneSamplePerNode) {
   auto cpu = create_device("cpu");
   NodeProfiler profiler(loaded, "lenet5", *cpu, 1);
   for (const NodeSample& n : profiler.measure(0, options).nodes) EXPECT_EQ(n.isolated_us, 0) << n.name;
+  options.quiet_runs_only = false;
+  EXPECT_EQ(profiler.measure(0, options).quiet_repeats, 3) << "--all-runs keeps every run";
+  options.quiet_runs_only = true;
+  EXPECT_EQ(profiler.measure(0.5, options).quiet_repeats, 3) << "under injected load every run counts";
+}
+
+TEST(QuietRuns, KeepTheFastPhaseOrEveryRunOfOneSpeed) {
+  // Runs from a fast phase (~100 µs) and a slow one (~180 µs): the fast ones stay.
+  std::vector<double> two_phases = {181, 100, 104, 179, 183, 99, 185, 108, 177, 102};
+  EXPECT_EQ(quiet_runs(two_phases), (std::vector<size_t>{1, 2, 5, 7, 9}));
+  EXPECT_EQ(quiet_runs(two_phases, 1.0).size(), two_phases.size()) << "a wide tolerance keeps the slow phase";
+  // One speed throughout, with ordinary scatter: every run stays.
+  std::vector<double> one_phase = {100, 103, 97, 105, 99, 101};
+  EXPECT_EQ(quiet_runs(one_phase).size(), one_phase.size());
+  // One lucky run does not set the bar: the tenth percentile does, not the minimum.
+  std::vector<double> lucky = {70, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109};
+  EXPECT_EQ(quiet_runs(lucky).size(), lucky.size());
+  EXPECT_EQ(quiet_runs({42}), (std::vector<size_t>{0}));
+  EXPECT_TRUE(quiet_runs({}).empty());
+  EXPECT_EQ(quiet_runs({0, 0}).size(), 2u) << "runs of nothing but fused nodes";
+}
+
+TEST(QuietRuns, RunSumsAddEachRunsNodesAndSamplesAtPicksThem) {
+  // node_us[node][run]; a node outside the segment has no samples.
+  std::vector<std::vector<double>> node_us = {{10, 20, 30}, {}, {1, 2, 3}};
+  EXPECT_EQ(run_sums(node_us, 3), (std::vector<double>{11, 22, 33}));
+  EXPECT_EQ(samples_at({10, 20, 30}, {0, 2, 7}), (std::vector<double>{10, 30}));
 }
 
 TEST(NodeProfiler, SignaturesFollowShapesAndModelKeys) {

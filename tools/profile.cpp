@@ -37,6 +37,7 @@ struct ProfileArgs {
   ProfilingTurns turns;
   std::string output;
   bool force = false;
+  bool all_runs = false;  // medians over every timed run, not only the quiet ones
   CoreFlags cores;
 };
 
@@ -135,6 +136,7 @@ class ProfileCommand {
     if (args_.measure.repeats < 1 || args_.measure.warmup < 0 || args_.measure.min_seconds < 0)
       fail(ErrorKind::InvalidInput, "--repeats must be at least 1, --warmup and --min-seconds at least 0");
     if (args_.turns.window < 1) fail(ErrorKind::InvalidInput, "--interleave must be at least 1 (1: one after another)");
+    args_.measure.quiet_runs_only = !args_.all_runs;
   }
 
   void profile_device_links(Device& device) {
@@ -317,7 +319,7 @@ void add_profile_command(CLI::App& app) {
   cmd->add_option("--min-seconds", args.measure.min_seconds,
                   "And at least this many seconds of timed runs per configuration (default 1)");
   cmd->add_option("--warmup", args.measure.warmup, "Untimed runs first (default 2)");
-  cmd->add_flag("!--all-runs", args.measure.quiet_runs_only,
+  cmd->add_flag("--all-runs", args.all_runs,
                 "Medians over every timed run (default: at no injected load, over the quiet runs, those within 10% "
                 "of the fastest tenth)");
   cmd->add_option("--interleave", args.turns.window,

@@ -94,6 +94,9 @@ expect_error "interleave must be at least 1" "$tandem" profile lenet5 --interlea
 expect_success "taking turns" "$tandem" profile lenet5 --devices cpu:0,cpu:1 --batch 1,2 --repeats 3 --min-seconds 0.05 \
   --interleave 4 --force -o "$work/turns.json"
 expect_error "cannot write" "$tandem" profile lenet5 -o "$work/no/such/dir/p.json"
+# --all-runs: the medians come from every timed run.
+expect_success "measured" "$tandem" profile lenet5 --all-runs --repeats 3 --min-seconds 0 -o "$work/all_runs.json"
+expect_success '"quiet_repeats": 3' cat "$work/all_runs.json"
 
 # sweep --sample: random layers into a profile that fit trains on; bad counts are usage errors.
 expect_success "added 2 sweep runs" "$tandem" sweep --devices cpu --sample 1 --seed 5 --layers fc,bn --min-time 0.01 \

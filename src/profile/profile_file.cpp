@@ -60,7 +60,8 @@ json run_json(const ProfileRun& run) {
                      {"isolated_us", n.isolated_us}, {"features", features_json(n.features)}});
   return {{"model", run.model},   {"device", run.device},   {"batch", run.batch},
           {"load", run.load},     {"measured_load", run.measured_load}, {"warmup", run.warmup},
-          {"repeats", run.repeats}, {"quiet_repeats", run.quiet_repeats}, {"total_us", spread_json(run.total_us)}, {"nodes", nodes}};
+          {"repeats", run.repeats}, {"quiet_repeats", run.quiet_repeats},
+          {"total_us", spread_json(run.total_us)}, {"nodes", nodes}};
 }
 
 json link_json(const LinkProfile& link) {
@@ -162,7 +163,8 @@ class Reader {
     r.warmup = static_cast<int>(integer(j, where, "warmup"));
     r.repeats = static_cast<int>(integer(j, where, "repeats"));
     r.quiet_repeats = j.contains("quiet_repeats") ? static_cast<int>(integer(j, where, "quiet_repeats")) : r.repeats;
-    if (r.quiet_repeats < 0 || r.quiet_repeats > r.repeats) bad(where + ".quiet_repeats", "must be between 0 and repeats");
+    if (r.quiet_repeats < 0 || r.quiet_repeats > r.repeats)
+      bad(where + ".quiet_repeats", "must be between 0 and repeats");
     r.total_us = spread(j, where, "total_us");
     const json& nodes = array(j, where, "nodes");
     for (size_t i = 0; i < nodes.size(); ++i) {

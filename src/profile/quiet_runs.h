@@ -15,8 +15,8 @@ namespace tandem {
 // it ran at one speed throughout.
 constexpr double kQuietTolerance = 0.10;
 
-// Indices (ascending) of the quiet runs among `run_us`; every run when `run_us` is
-// empty of positive times. Never empty when `run_us` is not.
+// Indices (ascending) of the quiet runs among `run_us`; every run when none took
+// positive time. Never empty when `run_us` is not.
 std::vector<size_t> quiet_runs(const std::vector<double>& run_us, double tolerance = kQuietTolerance);
 
 // Per run (pair index), the sum of the nodes' times: node_us[node][run].

@@ -215,6 +215,10 @@ TEST(ProfileFile, ClearErrorsForMissingCorruptForeignAndOtherVersions) {
   p.devices.erase("cpu");
   write_profile(p, path);
   expect_error(path, ErrorKind::InvalidInput, "device 'cpu' has no entry");
+  p = sample_profile();
+  p.runs[0].quiet_repeats = p.runs[0].repeats + 1;
+  write_profile(p, path);
+  expect_error(path, ErrorKind::InvalidInput, "runs[0].quiet_repeats: must be between 0 and repeats");
   std::filesystem::remove(path);
 }
 

@@ -146,10 +146,11 @@ void write_sweep_csv(const std::vector<SweepRow>& rows, const std::string& path)
                          : s.kind == LayerKind::DwConv ? std::to_string(s.in_channels)
                                                        : "";
     std::string context_c = layer_has_context(s.kind) ? std::to_string(context_channels_of(s)) : "";
-    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind), s.batch,
-                       s.in_channels, c_out, fc ? "" : std::to_string(s.size), window ? std::to_string(s.kernel) : "",
-                       groups, window ? std::to_string(stride_of(s)) : "", s.streamed_mb, context_c, r.device, r.threads,
-                       r.flops, r.timing.us.median, r.timing.us.p10, r.timing.us.p90, r.timing.repeats);
+    out << fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{:.0f},{:.2f},{:.2f},{:.2f},{}\n", layer_name(s.kind),
+                       s.batch, s.in_channels, c_out, fc ? "" : std::to_string(s.size),
+                       window ? std::to_string(s.kernel) : "", groups, window ? std::to_string(stride_of(s)) : "",
+                       s.streamed_mb, context_c, r.device, r.threads, r.flops, r.timing.us.median, r.timing.us.p10,
+                       r.timing.us.p90, r.timing.repeats);
   }
   if (!out) fail(ErrorKind::Io, "failed writing sweep table '" + path + "'");
 }

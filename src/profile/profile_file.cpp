@@ -40,7 +40,8 @@ const std::vector<std::pair<const char*, double NodeFeatures::*>>& feature_field
 
 // Features a profile may lack (written before they existed): read as 0.
 bool optional_feature(const char* name) {
-  for (const char* optional : {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes"})
+  for (const char* optional :
+       {"channels_last", "residual_add", "graph_bytes", "in_place_input_bytes", "input_reuse_bytes"})
     if (std::string(name) == optional) return true;
   return false;
 }
